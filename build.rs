@@ -1,0 +1,67 @@
+//! Generates Rust bindings for the few httpd/APR declarations the FFI layer needs.
+//!
+//! Header directories come from, in order: `APACHE_INCLUDE_DIR` / `APR_INCLUDE_DIR`,
+//! `$APXS -q INCLUDEDIR` / `APR_INCLUDEDIR` (APXS defaults to `apxs`, then `apxs2`),
+//! and finally Debian's standard paths.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+const DEBIAN_HTTPD_INCLUDE: &str = "/usr/include/apache2";
+const DEBIAN_APR_INCLUDE: &str = "/usr/include/apr-1.0";
+
+fn apxs_query(variable: &str) -> Option<String> {
+    let candidates = match env::var("APXS") {
+        Ok(apxs) => vec![apxs],
+        Err(_) => vec!["apxs".to_string(), "apxs2".to_string()],
+    };
+    candidates.iter().find_map(|apxs| {
+        let output = Command::new(apxs).args(["-q", variable]).output().ok()?;
+        let value = String::from_utf8(output.stdout).ok()?.trim().to_string();
+        (output.status.success() && !value.is_empty()).then_some(value)
+    })
+}
+
+fn include_dir(env_override: &str, apxs_variable: &str, fallback: &str) -> String {
+    println!("cargo:rerun-if-env-changed={env_override}");
+    env::var(env_override)
+        .ok()
+        .or_else(|| apxs_query(apxs_variable))
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=apache-headers/wrapper.h");
+    println!("cargo:rerun-if-env-changed=APXS");
+
+    let httpd_include = include_dir("APACHE_INCLUDE_DIR", "INCLUDEDIR", DEBIAN_HTTPD_INCLUDE);
+    let apr_include = include_dir("APR_INCLUDE_DIR", "APR_INCLUDEDIR", DEBIAN_APR_INCLUDE);
+
+    let bindings = bindgen::Builder::default()
+        .header("apache-headers/wrapper.h")
+        .clang_arg(format!("-I{httpd_include}"))
+        .clang_arg(format!("-I{apr_include}"))
+        .clang_args(["-DLINUX", "-D_REENTRANT", "-D_GNU_SOURCE"])
+        .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|cmd_how|apr_pool_t|apr_table_t")
+        .allowlist_function(
+            "ap_hook_post_read_request|ap_hook_fixups|ap_hook_child_init|ap_log_rerror_|ap_log_error_|\
+             ap_get_module_config|ap_set_module_config|apr_palloc|apr_pstrmemdup|apr_table_get|apr_table_setn|apr_table_addn|\
+             apr_table_unset",
+        )
+        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR")
+        .default_enum_style(bindgen::EnumVariation::ModuleConsts)
+        .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
+        .layout_tests(true)
+        .generate_comments(false)
+        .generate()
+        .unwrap_or_else(|error| {
+            panic!(
+                "bindgen failed on apache-headers/wrapper.h with -I{httpd_include} -I{apr_include}: \
+                 {error}. Install apache2-dev and libclang-dev, or set APACHE_INCLUDE_DIR/APR_INCLUDE_DIR."
+            )
+        });
+
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    bindings.write_to_file(out.join("bindings.rs")).expect("writing bindings.rs into OUT_DIR");
+}

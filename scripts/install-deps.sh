@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, tests and benchmarks need, only those missing.
+# Usage: scripts/install-deps.sh [build|test|bench]   (each level includes the previous ones)
+set -euo pipefail
+
+level=${1:-test}
+packages=(apache2 apache2-dev libclang-dev clang)
+case "$level" in
+  build) ;;
+  test)  packages+=(libapache2-mod-perl2 libwww-perl curl) ;;
+  bench) packages+=(libapache2-mod-perl2 libwww-perl curl valgrind wrk) ;;
+  *) echo "install-deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=sudo; else
+      echo "install-deps.sh: missing packages ${missing[*]}; run as root to install them" >&2; exit 1
+    fi
+  fi
+  echo "install-deps.sh: installing ${missing[*]}"
+  ${sudo:-} apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian package starts a system httpd on port 80 where systemd is absent; we never use it.
+command -v cargo >/dev/null || { echo "install-deps.sh: cargo not found; install Rust (rustup)" >&2; exit 1; }

@@ -1,0 +1,82 @@
+//! Appends bytes into a caller-provided buffer, so formatting needs no heap.
+
+pub struct ByteWriter<'a> {
+    buffer: &'a mut [u8],
+    written: usize,
+}
+
+impl<'a> ByteWriter<'a> {
+    pub fn new(buffer: &'a mut [u8]) -> Self {
+        Self { buffer, written: 0 }
+    }
+
+    /// Panics if the buffer is too small: callers size it from the matching `max_*_len`.
+    pub fn put(&mut self, bytes: &[u8]) {
+        self.buffer[self.written..self.written + bytes.len()].copy_from_slice(bytes);
+        self.written += bytes.len();
+    }
+
+    pub fn put_decimal(&mut self, value: u32) {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        let mut rest = value;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.put(&digits[start..]);
+    }
+
+    /// Lower-case hexadecimal without leading zeros, as C's `%x`.
+    pub fn put_hex(&mut self, value: u64) {
+        let mut digits = [0u8; 16];
+        let mut start = digits.len();
+        let mut rest = value;
+        loop {
+            start -= 1;
+            digits[start] = b"0123456789abcdef"[(rest & 0xf) as usize];
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.put(&digits[start..]);
+    }
+
+    pub fn written(&self) -> usize {
+        self.written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteWriter;
+
+    fn render(write: impl FnOnce(&mut ByteWriter)) -> String {
+        let mut buffer = [0u8; 64];
+        let mut writer = ByteWriter::new(&mut buffer);
+        write(&mut writer);
+        let n = writer.written();
+        String::from_utf8(buffer[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn numbers_match_printf() {
+        assert_eq!(render(|w| w.put_decimal(0)), "0");
+        assert_eq!(render(|w| w.put_decimal(4_294_967_295)), "4294967295");
+        assert_eq!(render(|w| w.put_hex(0)), "0");
+        assert_eq!(render(|w| w.put_hex(0xd2e9002)), "d2e9002");
+        assert_eq!(render(|w| w.put_hex(u64::MAX)), "ffffffffffffffff");
+    }
+
+    #[test]
+    #[should_panic]
+    fn overflowing_the_buffer_panics_rather_than_truncating() {
+        let mut buffer = [0u8; 2];
+        ByteWriter::new(&mut buffer).put(b"abc");
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything the module decides, in safe Rust with no httpd types: unit-tested without httpd.
+
+pub mod byte_writer;
+pub mod config_words;
+pub mod cookie_scan;
+pub mod expires;
+pub mod netscape_date;
+pub mod set_cookie;
+pub mod settings;
+pub mod tracking_id;

@@ -1,0 +1,74 @@
+//! The Cookie* directives: httpd hands us the argument, `core::settings` validates and stores.
+//! Which directive is being set travels in the command table's `cmd_data` (`cmd->info`).
+
+use std::ffi::{c_char, c_int, c_void};
+
+use super::bindings::{ACCESS_CONF, RSRC_CONF, cmd_parms};
+use super::dir_config::DirConfig;
+use super::guard::catching;
+use super::log;
+use super::pool::{PoolStr, c_bytes, error_message};
+use crate::core::settings::{FlagDirective, TextDirective};
+
+/// Indexed by `cmd_data` of the TAKE1 entries in the command table.
+pub const TEXT_DIRECTIVES: [TextDirective; 5] = [
+    TextDirective::Expires,
+    TextDirective::Domain,
+    TextDirective::Style,
+    TextDirective::Name,
+    TextDirective::SameSite,
+];
+/// Indexed by `cmd_data` of the FLAG entries in the command table.
+pub const FLAG_DIRECTIVES: [FlagDirective; 3] =
+    [FlagDirective::Tracking, FlagDirective::Secure, FlagDirective::HttpOnly];
+
+fn log_panic(cmd: *mut cmd_parms, panic: &str) {
+    // SAFETY: httpd passes a live cmd_parms.
+    unsafe { log::server((*cmd).server, log::ERR, &format!("internal error in a Cookie* directive: {panic}")) };
+}
+
+fn internal_error(cmd: *mut cmd_parms) -> *const c_char {
+    // SAFETY: httpd passes a live cmd_parms.
+    unsafe { error_message((*cmd).pool, "mod_usertrack: internal error, see the error log") }
+}
+
+/// A startup warning, not repeated on every request for a directive in .htaccess.
+unsafe fn warn(cmd: *mut cmd_parms, warning: &str) {
+    let from_server_config = unsafe { (*cmd).override_ } & (RSRC_CONF | ACCESS_CONF) != 0;
+    let level = if from_server_config { log::WARNING } else { log::DEBUG };
+    unsafe { log::server((*cmd).server, level, warning) };
+}
+
+pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *const c_char) -> *const c_char {
+    catching(
+        || unsafe {
+            let directive = TEXT_DIRECTIVES[(*cmd).info as usize];
+            let config = &mut *dir.cast::<DirConfig>();
+            let pool = (*cmd).pool;
+            let arg = c_bytes(arg).unwrap_or_default();
+            match config.settings.apply_text(directive, arg, |bytes| PoolStr::copy(pool, bytes)) {
+                Ok(warning) => {
+                    if let Some(warning) = warning {
+                        warn(cmd, &warning);
+                    }
+                    std::ptr::null()
+                }
+                Err(message) => error_message(pool, &message),
+            }
+        },
+        |panic| log_panic(cmd, panic),
+        || internal_error(cmd),
+    )
+}
+
+pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_int) -> *const c_char {
+    catching(
+        || unsafe {
+            let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
+            (*dir.cast::<DirConfig>()).settings.apply_flag(directive, on != 0);
+            std::ptr::null()
+        },
+        |panic| log_panic(cmd, panic),
+        || internal_error(cmd),
+    )
+}

@@ -1,0 +1,51 @@
+//! Every entry point httpd calls runs inside `catch_unwind`: a panic must never unwind into C
+//! (since Rust 1.81 that aborts the whole child and every request it serves). A caught panic
+//! becomes a logged error and a harmless result.
+//!
+//! No process-wide panic hook is installed: the DSO is unloaded on restart, and a hook left
+//! pointing into it would crash the next panic anywhere in the process.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+fn describe(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
+}
+
+/// Runs `body`; on a panic, reports its message to `report` and returns `fallback()`.
+pub fn catching<T>(body: impl FnOnce() -> T, report: impl FnOnce(&str), fallback: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            let _ = catch_unwind(AssertUnwindSafe(|| report(describe(payload.as_ref()))));
+            fallback()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catching;
+
+    #[test]
+    fn passes_values_through() {
+        assert_eq!(catching(|| 7, |_| panic!("not called"), || 0), 7);
+    }
+
+    #[test]
+    fn a_panic_becomes_the_fallback_and_is_reported() {
+        let mut reported = String::new();
+        let value = catching(|| -> i32 { panic!("boom {}", 1) }, |m| reported = m.to_string(), || -1);
+        assert_eq!(value, -1);
+        assert_eq!(reported, "boom 1");
+    }
+
+    #[test]
+    fn a_panicking_report_is_contained() {
+        assert_eq!(catching(|| -> i32 { panic!("first") }, |_| panic!("second"), || 3), 3);
+    }
+}

@@ -1,0 +1,51 @@
+//! Messages into httpd's error log. The message is always an argument to a `"%s"` format, so a
+//! `%` in a cookie or path can never be read as a conversion.
+
+use std::ffi::{CString, c_int};
+
+use super::bindings::{APLOG_NOERRNO, ap_log_error_, ap_log_rerror_, request_rec, server_rec};
+use super::module::module_index;
+
+pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_WARNING as WARNING};
+
+const SOURCE_FILE: &std::ffi::CStr = c"mod_usertrack.rs";
+
+fn c_message(message: &str) -> CString {
+    CString::new(message.replace('\0', "\\0")).expect("NULs were replaced")
+}
+
+/// # Safety
+/// `r` is a live request.
+pub unsafe fn request(r: *const request_rec, level: c_int, message: &str) {
+    let message = c_message(message);
+    unsafe {
+        ap_log_rerror_(
+            SOURCE_FILE.as_ptr(),
+            line!() as c_int,
+            module_index(),
+            level | APLOG_NOERRNO,
+            0,
+            r,
+            c"%s".as_ptr(),
+            message.as_ptr(),
+        )
+    };
+}
+
+/// # Safety
+/// `s` is a live server or NULL.
+pub unsafe fn server(s: *const server_rec, level: c_int, message: &str) {
+    let message = c_message(message);
+    unsafe {
+        ap_log_error_(
+            SOURCE_FILE.as_ptr(),
+            line!() as c_int,
+            module_index(),
+            level | APLOG_NOERRNO,
+            0,
+            s,
+            c"%s".as_ptr(),
+            message.as_ptr(),
+        )
+    };
+}

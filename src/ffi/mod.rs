@@ -1,0 +1,13 @@
+//! The thin unsafe layer httpd calls into: it translates between httpd's structs and
+//! `crate::core`, and holds no logic of its own.
+
+pub mod bindings;
+mod dir_config;
+mod directives;
+mod guard;
+mod hooks;
+mod log;
+mod module;
+mod pool;
+
+pub use module::usertrack_module;

@@ -1,0 +1,106 @@
+//! The `usertrack_module` symbol httpd's `LoadModule usertrack_module …` looks up, its command
+//! table and hook registration.
+
+use std::cell::UnsafeCell;
+use std::ffi::{c_int, c_void};
+use std::ptr::{null, null_mut, without_provenance_mut};
+
+use super::bindings::{
+    APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR, MODULE_MAGIC_NUMBER_MINOR,
+    OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_post_read_request, apr_pool_t, cmd_func,
+    cmd_how, command_rec, module,
+};
+use super::dir_config::{create_dir_config, merge_dir_config};
+use super::directives::{set_flag, set_text};
+use super::hooks::{child_init, fixups, post_read_request};
+
+/// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
+/// in writable memory: `UnsafeCell` keeps it out of read-only relocations.
+#[repr(transparent)]
+pub struct ModuleCell(UnsafeCell<module>);
+
+// SAFETY: httpd writes the struct only while loading modules, single-threaded, before any hook runs.
+unsafe impl Sync for ModuleCell {}
+
+#[repr(transparent)]
+struct CommandTable([command_rec; 9]);
+
+// SAFETY: the table is immutable and its pointers refer to 'static data.
+unsafe impl Sync for CommandTable {}
+
+const fn take1(name: &'static std::ffi::CStr, index: usize, help: &'static std::ffi::CStr) -> command_rec {
+    command_rec {
+        name: name.as_ptr(),
+        func: cmd_func { take1: Some(set_text) },
+        cmd_data: without_provenance_mut::<c_void>(index),
+        req_override: OR_FILEINFO,
+        args_how: cmd_how::TAKE1,
+        errmsg: help.as_ptr(),
+    }
+}
+
+const fn flag(name: &'static std::ffi::CStr, index: usize, help: &'static std::ffi::CStr) -> command_rec {
+    command_rec {
+        name: name.as_ptr(),
+        func: cmd_func { flag: Some(set_flag) },
+        cmd_data: without_provenance_mut::<c_void>(index),
+        req_override: OR_FILEINFO,
+        args_how: cmd_how::FLAG,
+        errmsg: help.as_ptr(),
+    }
+}
+
+/// Stock order, names and help texts (shown by mod_info and in "takes one argument" errors);
+/// the indexes select the entry in `directives::TEXT_DIRECTIVES` / `FLAG_DIRECTIVES`.
+static COMMANDS: CommandTable = CommandTable([
+    take1(c"CookieExpires", 0, c"an expiry date code"),
+    take1(c"CookieDomain", 1, c"domain to which this cookie applies"),
+    take1(c"CookieStyle", 2, c"'Netscape', 'Cookie' (RFC2109), or 'Cookie2' (RFC2965)"),
+    flag(c"CookieTracking", 0, c"whether or not to enable cookies"),
+    take1(c"CookieName", 3, c"name of the tracking cookie"),
+    flag(c"CookieSecure", 1, c"is cookie secure"),
+    flag(c"CookieHttpOnly", 2, c"is cookie http only"),
+    take1(c"CookieSameSite", 4, c"SameSite setting"),
+    command_rec {
+        name: null(),
+        func: cmd_func { no_args: None },
+        cmd_data: null_mut(),
+        req_override: 0,
+        args_how: cmd_how::RAW_ARGS,
+        errmsg: null(),
+    },
+]);
+
+unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
+    // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
+    unsafe {
+        ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_child_init(Some(child_init), null(), null(), APR_HOOK_REALLY_FIRST);
+    }
+}
+
+#[unsafe(no_mangle)]
+pub static usertrack_module: ModuleCell = ModuleCell(UnsafeCell::new(module {
+    version: MODULE_MAGIC_NUMBER_MAJOR,
+    minor_version: MODULE_MAGIC_NUMBER_MINOR,
+    module_index: -1,
+    name: c"mod_usertrack.c".as_ptr(),
+    dynamic_load_handle: null_mut(),
+    next: null_mut(),
+    magic: MODULE_MAGIC_COOKIE as std::ffi::c_ulong,
+    rewrite_args: None,
+    create_dir_config: Some(create_dir_config),
+    merge_dir_config: Some(merge_dir_config),
+    create_server_config: None,
+    merge_server_config: None,
+    cmds: &COMMANDS.0 as *const command_rec,
+    register_hooks: Some(register_hooks),
+    flags: 0,
+}));
+
+/// The index httpd assigned at load time, read live: it changes when the DSO is reloaded.
+pub fn module_index() -> c_int {
+    // SAFETY: httpd writes module_index only during single-threaded module loading.
+    unsafe { (*usertrack_module.0.get()).module_index }
+}

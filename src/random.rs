@@ -1,0 +1,92 @@
+//! Random bits for new IDs: a ChaCha CSPRNG per thread, seeded from the OS.
+//!
+//! One `getrandom` per thread lifetime instead of one per ID. A forked child must never reuse
+//! its parent's generator state (prefork children serve on the forked main thread), so the
+//! child_init hook calls `reseed_after_fork`, which makes every thread draw a fresh seed before
+//! its next ID.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+
+use crate::core::tracking_id::RandomSource;
+
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static GENERATOR: RefCell<Option<(u64, StdRng)>> = const { RefCell::new(None) };
+}
+
+/// Called in each new child process: generators seeded before the fork are discarded.
+pub fn reseed_after_fork() {
+    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// This thread's generator.
+pub struct ThreadRandom;
+
+impl RandomSource for ThreadRandom {
+    fn try_next_u32(&mut self) -> Option<u32> {
+        let generation = FORK_GENERATION.load(Ordering::Relaxed);
+        GENERATOR.with_borrow_mut(|slot| {
+            if slot.as_ref().is_none_or(|(seeded_in, _)| *seeded_in != generation) {
+                *slot = Some((generation, StdRng::try_from_os_rng().ok()?));
+            }
+            slot.as_mut().map(|(_, rng)| rng.next_u32())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn draws_differ_within_a_thread() {
+        let values: HashSet<u32> = (0..1000).map(|_| ThreadRandom.try_next_u32().unwrap()).collect();
+        assert!(values.len() > 990);
+    }
+
+    #[test]
+    fn threads_are_seeded_independently() {
+        let first = |_| std::thread::spawn(|| ThreadRandom.try_next_u32().unwrap());
+        let values: HashSet<u32> = (0..8).map(first).map(|h| h.join().unwrap()).collect();
+        assert_eq!(values.len(), 8);
+    }
+
+    #[test]
+    fn a_new_generation_reseeds_the_thread() {
+        ThreadRandom.try_next_u32().unwrap();
+        let before = GENERATOR.with_borrow(|slot| slot.as_ref().map(|(g, _)| *g));
+        reseed_after_fork();
+        ThreadRandom.try_next_u32().unwrap();
+        let after = GENERATOR.with_borrow(|slot| slot.as_ref().map(|(g, _)| *g));
+        assert_ne!(before, after);
+        assert_eq!(after, Some(FORK_GENERATION.load(Ordering::Relaxed)));
+    }
+
+    /// The point of the reseed: a forked child draws other values than its parent would.
+    #[test]
+    fn forked_children_draw_different_values() {
+        ThreadRandom.try_next_u32().unwrap();
+        let mut pipe = [0i32; 2];
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            reseed_after_fork();
+            let value = ThreadRandom.try_next_u32().unwrap_or(0).to_ne_bytes();
+            unsafe {
+                libc::write(pipe[1], value.as_ptr().cast(), 4);
+                libc::_exit(0);
+            }
+        }
+        let parent_value = ThreadRandom.try_next_u32().unwrap();
+        let mut child_value = [0u8; 4];
+        assert_eq!(unsafe { libc::read(pipe[0], child_value.as_mut_ptr().cast(), 4) }, 4);
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        assert_ne!(u32::from_ne_bytes(child_value), parent_value);
+    }
+}
