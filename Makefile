@@ -25,6 +25,7 @@ build: deps
 # Unit, property and differential tests (cargo), then the Apache::Test suite against a real httpd.
 test: deps-test build
 	$(CARGO) test --release --locked
+	scripts/check-demo.sh
 	scripts/apache-test.sh
 
 unit-test: deps
@@ -36,12 +37,18 @@ apache-test: deps-test build
 run: deps build
 	scripts/run-demo.sh $(PORT)
 
+# Installed as mod_usertrack_rs.so / usertrack_rs.{load,conf}: Debian's apache2 packages own
+# mod_usertrack.so and usertrack.load, and an upgrade would silently put the stock module back.
 install: build
-	install -d $(DESTDIR)$$($(APXS) -q LIBEXECDIR)
-	install -m 644 $(MODULE_SO) $(DESTDIR)$$($(APXS) -q LIBEXECDIR)/mod_usertrack.so
-	@if [ -d $(DESTDIR)/etc/apache2/mods-available ]; then \
-	  install -m 644 conf/usertrack.load conf/usertrack.conf $(DESTDIR)/etc/apache2/mods-available/; \
-	  echo "installed; enable with: a2enmod usertrack && apache2ctl graceful"; \
+	libexecdir=$$($(APXS) -q LIBEXECDIR) && \
+	install -d $(DESTDIR)$$libexecdir && \
+	install -m 644 $(MODULE_SO) $(DESTDIR)$$libexecdir/mod_usertrack_rs.so && \
+	if [ -d $(DESTDIR)/etc/apache2/mods-available ]; then \
+	  sed "s|@LIBEXECDIR@|$$libexecdir|" conf/usertrack.load > $(DESTDIR)/etc/apache2/mods-available/usertrack_rs.load && \
+	  install -m 644 conf/usertrack.conf $(DESTDIR)/etc/apache2/mods-available/usertrack_rs.conf && \
+	  echo "installed; enable with: a2dismod usertrack; a2enmod usertrack_rs && apache2ctl graceful"; \
+	else \
+	  echo "installed $$libexecdir/mod_usertrack_rs.so; load it with: LoadModule usertrack_module $$libexecdir/mod_usertrack_rs.so"; \
 	fi
 
 bench: deps-bench build
