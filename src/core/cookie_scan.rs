@@ -1,12 +1,18 @@
 //! Finds the tracking cookie in a `Cookie` request header.
 //!
 //! Stock mod_usertrack matches the regex `^NAME=([^;,]+)|[;,][ \t]*NAME=([^;,]+)` (NAME taken
-//! literally) and keeps the leftmost match. This scanner gives the same answer for every input in
-//! one forward pass: it only stops at the header start and at `;`/`,` separators (found with
-//! `memchr2`, which skips over cookie values many bytes at a time), never re-reads a byte range,
-//! and allocates nothing.
+//! literally) and keeps the leftmost match. `CookieFinder` gives the same answer for every input,
+//! in one forward pass that allocates nothing.
+//!
+//! For a name that is an RFC 6265 token (the only names the config accepts) it searches for the
+//! name itself with a SIMD substring finder built once per config, and checks each hit's
+//! surroundings: a token contains no blank, separator or `=`, so hits come in the order of the
+//! regex's match starts. Any other name is matched by stopping at every `;`/`,` separator.
 
 use memchr::memchr2;
+use memchr::memmem::Finder;
+
+use super::token::is_token;
 
 fn is_separator(byte: u8) -> bool {
     byte == b';' || byte == b','
@@ -41,9 +47,29 @@ fn value_after_separator<'h>(header: &'h [u8], separator: usize, name: &[u8]) ->
     }
 }
 
-/// The tracking cookie's value in `header`, exactly as stock mod_usertrack extracts it, or `None`
-/// when stock would mint a new cookie.
-pub fn find_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+/// Whether a hit of a token name at `at` is where the regex could match: at the start, or after
+/// a separator and blanks.
+fn starts_a_cookie(header: &[u8], at: usize) -> bool {
+    let before = &header[..at];
+    let blanks = before.iter().rev().take_while(|&&b| is_blank(b)).count();
+    at == 0 || before.len() > blanks && is_separator(before[before.len() - blanks - 1])
+}
+
+fn find_token_cookie<'h>(header: &'h [u8], name: &[u8], finder: &Finder) -> Option<&'h [u8]> {
+    let mut from = 0;
+    while let Some(offset) = finder.find(&header[from..]) {
+        let at = from + offset;
+        if starts_a_cookie(header, at) {
+            if let Some(value) = value_at(header, at, name) {
+                return Some(value);
+            }
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn find_any_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
     if let Some(value) = value_at(header, 0, name) {
         return Some(value);
     }
@@ -59,9 +85,41 @@ pub fn find_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
     None
 }
 
+/// Looks for one cookie name. Holds no heap memory (the name is borrowed), so it may be kept in
+/// memory that is released without running destructors, such as an APR pool.
+#[derive(Clone, Debug)]
+pub struct CookieFinder<'n> {
+    name: &'n [u8],
+    token_finder: Option<Finder<'n>>,
+}
+
+impl<'n> CookieFinder<'n> {
+    pub fn new(name: &'n [u8]) -> Self {
+        Self { name, token_finder: is_token(name).then(|| Finder::new(name)) }
+    }
+
+    pub fn name(&self) -> &'n [u8] {
+        self.name
+    }
+
+    /// The cookie's value in `header`, exactly as stock mod_usertrack extracts it, or `None`
+    /// when stock would mint a new cookie.
+    pub fn find<'h>(&self, header: &'h [u8]) -> Option<&'h [u8]> {
+        match &self.token_finder {
+            Some(finder) => find_token_cookie(header, self.name, finder),
+            None => find_any_cookie(header, self.name),
+        }
+    }
+}
+
+/// One-off search; builds the finder each time.
+pub fn find_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    CookieFinder::new(name).find(header)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::find_cookie;
+    use super::{CookieFinder, find_cookie};
 
     fn found(header: &str) -> Option<&str> {
         find_cookie(header.as_bytes(), b"Apache").map(|v| std::str::from_utf8(v).unwrap())
@@ -122,6 +180,22 @@ mod tests {
         assert_eq!(find_cookie(b"x=1;  a=1", b" a"), Some(&b"1"[..]));
         assert_eq!(find_cookie(b"x=1;\t\t=v", b"\t="), None);
         assert_eq!(find_cookie(b"x=1;\t\t=v", b"\t"), Some(&b"v"[..]));
+    }
+
+    #[test]
+    fn token_hits_inside_values_or_names_are_skipped() {
+        assert_eq!(found("a=Apache=x; Apache=y"), Some("y"));
+        assert_eq!(found("xApache=1;Apache=2"), Some("2"));
+        assert_eq!(found("x=1;  \t Apache=2"), Some("2"));
+        assert_eq!(found("x=1 ,\tApache=2"), Some("2"));
+        assert_eq!(found("Apache"), None);
+    }
+
+    #[test]
+    fn only_token_names_take_the_substring_path() {
+        assert!(CookieFinder::new(b"Apache").token_finder.is_some());
+        assert!(CookieFinder::new(b"a b").token_finder.is_none());
+        assert_eq!(CookieFinder::new(b"a b").find(b"x=1; a b=2"), Some(&b"2"[..]));
     }
 
     #[test]

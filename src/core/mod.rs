@@ -7,4 +7,5 @@ pub mod expires;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;
+pub mod token;
 pub mod tracking_id;

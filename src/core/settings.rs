@@ -5,6 +5,7 @@
 //! `S` is how the embedding stores strings: pool strings in httpd, byte slices in tests.
 
 use super::expires::{browser_cap_warning, parse_expires};
+use super::token::is_token;
 
 pub const DEFAULT_COOKIE_NAME: &[u8] = b"Apache";
 
@@ -64,13 +65,8 @@ impl SameSite {
     }
 }
 
-/// RFC 6265 `token`: visible US-ASCII except the HTTP separators.
-fn is_token_byte(byte: u8) -> bool {
-    byte.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&byte)
-}
-
 pub fn validate_cookie_name(name: &[u8]) -> Result<(), String> {
-    if !name.is_empty() && name.iter().all(|&b| is_token_byte(b)) {
+    if is_token(name) {
         return Ok(());
     }
     Err(format!(

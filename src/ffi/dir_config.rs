@@ -7,23 +7,56 @@ use super::guard::catching;
 use super::log;
 use super::module::module_index;
 use super::pool::{PoolStr, alloc_value, config_slot};
+use crate::core::cookie_scan::CookieFinder;
 use crate::core::set_cookie::CookieAttributes;
 use crate::core::settings::{DEFAULT_COOKIE_NAME, DirSettings};
 
-#[derive(Clone, Copy, Debug)]
+/// Lives in a config pool, freed without running destructors: every field owns no heap memory
+/// (`CookieFinder` borrows its name from the same pool).
+#[derive(Clone, Debug)]
 pub struct DirConfig {
     pub settings: DirSettings<PoolStr>,
-    /// "Apache" in pool memory, so that the note named after the cookie has a pool-owned key.
-    default_name: PoolStr,
+    /// The cookie name in effect (`settings.name` or the default, in pool memory so the note
+    /// named after it has a pool-owned key) and its scanner, built once here, not per request.
+    name: PoolStr,
+    finder: CookieFinder<'static>,
 }
 
 impl DirConfig {
+    /// # Safety
+    /// `pool` is a live APR pool that outlives the record.
+    unsafe fn new(pool: *mut apr_pool_t) -> Self {
+        let name = unsafe { PoolStr::copy(pool, DEFAULT_COOKIE_NAME) };
+        Self { settings: DirSettings::UNSET, name, finder: CookieFinder::new(name.bytes()) }
+    }
+
+    /// Call after `settings.name` was set.
+    pub fn name_changed(&mut self) {
+        if let Some(name) = self.settings.name {
+            self.name = name;
+            self.finder = CookieFinder::new(name.bytes());
+        }
+    }
+
     pub fn cookie_name(&self) -> PoolStr {
-        self.settings.name.unwrap_or(self.default_name)
+        self.name
+    }
+
+    pub fn finder(&self) -> &CookieFinder<'static> {
+        &self.finder
     }
 
     pub fn cookie_attributes(&self) -> CookieAttributes<'_> {
         CookieAttributes::from_settings(&self.settings, PoolStr::bytes)
+    }
+
+    fn merged(base: &Self, inner: &Self) -> Self {
+        let named = if inner.settings.name.is_some() { inner } else { base };
+        Self {
+            settings: base.settings.merged_with(&inner.settings),
+            name: named.name,
+            finder: named.finder.clone(),
+        }
     }
 }
 
@@ -35,16 +68,12 @@ pub unsafe fn dir_config<'a>(vector: *mut c_void) -> Option<&'a DirConfig> {
     unsafe { (*config_slot(vector, module_index())).cast::<DirConfig>().as_ref() }
 }
 
-unsafe fn new_dir_config(pool: *mut apr_pool_t) -> *mut c_void {
-    let default_name = unsafe { PoolStr::copy(pool, DEFAULT_COOKIE_NAME) };
-    unsafe { alloc_value(pool, DirConfig { settings: DirSettings::UNSET, default_name }) }.cast()
-}
-
 pub unsafe extern "C" fn create_dir_config(pool: *mut apr_pool_t, _dir: *mut c_char) -> *mut c_void {
+    let create = || unsafe { alloc_value(pool, DirConfig::new(pool)).cast() };
     catching(
-        || unsafe { new_dir_config(pool) },
+        create,
         |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("create_dir_config: {panic}")) },
-        || unsafe { new_dir_config(pool) },
+        create,
     )
 }
 
@@ -56,8 +85,7 @@ pub unsafe extern "C" fn merge_dir_config(
 ) -> *mut c_void {
     catching(
         || unsafe {
-            let (base, inner) = (&*base.cast::<DirConfig>(), &*inner.cast::<DirConfig>());
-            let merged = DirConfig { settings: base.settings.merged_with(&inner.settings), ..*inner };
+            let merged = DirConfig::merged(&*base.cast::<DirConfig>(), &*inner.cast::<DirConfig>());
             alloc_value(pool, merged).cast()
         },
         |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_dir_config: {panic}")) },

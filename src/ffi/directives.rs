@@ -32,11 +32,16 @@ fn internal_error(cmd: *mut cmd_parms) -> *const c_char {
     unsafe { error_message((*cmd).pool, "mod_usertrack: internal error, see the error log") }
 }
 
-/// A startup warning, not repeated on every request for a directive in .htaccess.
+/// A startup warning, not repeated on every request for a directive in .htaccess. Logged
+/// without a server: a virtual host's log level is not set yet while its config is read, and
+/// httpd would drop the message.
 unsafe fn warn(cmd: *mut cmd_parms, warning: &str) {
     let from_server_config = unsafe { (*cmd).override_ } & (RSRC_CONF | ACCESS_CONF) != 0;
-    let level = if from_server_config { log::WARNING } else { log::DEBUG };
-    unsafe { log::server((*cmd).server, level, warning) };
+    if from_server_config {
+        unsafe { log::server(std::ptr::null(), log::WARNING, warning) };
+    } else {
+        unsafe { log::server((*cmd).server, log::DEBUG, warning) };
+    }
 }
 
 pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *const c_char) -> *const c_char {
@@ -48,6 +53,9 @@ pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *c
             let arg = c_bytes(arg).unwrap_or_default();
             match config.settings.apply_text(directive, arg, |bytes| PoolStr::copy(pool, bytes)) {
                 Ok(warning) => {
+                    if directive == TextDirective::Name {
+                        config.name_changed();
+                    }
                     if let Some(warning) = warning {
                         warn(cmd, &warning);
                     }

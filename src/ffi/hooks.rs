@@ -18,7 +18,6 @@ use super::log;
 use super::module::module_index;
 use super::pool::{PoolStr, alloc_bytes, alloc_value, c_bytes, config_slot};
 use crate::core::byte_writer::ByteWriter;
-use crate::core::cookie_scan::find_cookie;
 use crate::core::tracking_id::{MAX_ID_LEN, mint_id};
 use crate::random::{ThreadRandom, reseed_after_fork};
 
@@ -80,8 +79,8 @@ unsafe fn clear_notes(r: *mut request_rec, name: PoolStr) {
     }
 }
 
-unsafe fn scan(pool: *mut apr_pool_t, header: *const std::ffi::c_char, name: PoolStr) -> Option<PoolStr> {
-    let value = find_cookie(unsafe { c_bytes(header) }?, name.bytes())?;
+unsafe fn scan(pool: *mut apr_pool_t, header: *const std::ffi::c_char, config: &DirConfig) -> Option<PoolStr> {
+    let value = config.finder().find(unsafe { c_bytes(header) }?)?;
     Some(unsafe { PoolStr::copy(pool, value) })
 }
 
@@ -92,7 +91,7 @@ unsafe fn early_lookup(r: *mut request_rec) -> c_int {
     }
     let name = config.cookie_name();
     let header = unsafe { cookie_header(r) };
-    let early_value = unsafe { scan((*r).pool, header, name) };
+    let early_value = unsafe { scan((*r).pool, header, config) };
     if let Some(value) = early_value {
         unsafe { set_notes(r, name, value) };
     }
@@ -144,7 +143,7 @@ unsafe fn track(r: *mut request_rec) -> c_int {
     let rescan_needed = early.is_none_or(|e| e.scanned_header != header || e.scanned_name.bytes() != name.bytes());
     let (found, notes_already_set) = match early {
         Some(early) if !rescan_needed => (early.early_value, early.early_value.is_some()),
-        _ => (unsafe { scan((*r).pool, header, name) }, false),
+        _ => (unsafe { scan((*r).pool, header, config) }, false),
     };
 
     let (id, status) = if let Some(found) = found {

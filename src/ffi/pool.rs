@@ -46,13 +46,18 @@ pub unsafe fn alloc_bytes<'a>(pool: *mut apr_pool_t, len: usize) -> &'a mut [u8]
     }
 }
 
-/// Moves `value` into pool memory. `T` must not need dropping: pools free without running Drop.
+/// Moves `value` into pool memory. Pools free without running Drop, so `value` must own no heap
+/// memory (or anything else needing a destructor).
+///
+/// `apr_palloc` aligns to 8 bytes only; `T` may need more (SIMD state needs 32), so the pointer
+/// is aligned by hand inside a slightly larger allocation.
 ///
 /// # Safety
 /// `pool` is a live APR pool.
-pub unsafe fn alloc_value<T: Copy>(pool: *mut apr_pool_t, value: T) -> *mut T {
-    let ptr: *mut T = unsafe { apr_palloc(pool, std::mem::size_of::<T>()) }.cast();
-    debug_assert!(ptr.align_offset(std::mem::align_of::<T>()) == 0);
+pub unsafe fn alloc_value<T>(pool: *mut apr_pool_t, value: T) -> *mut T {
+    let align = std::mem::align_of::<T>();
+    let raw: *mut u8 = unsafe { apr_palloc(pool, std::mem::size_of::<T>() + align - 1) }.cast();
+    let ptr: *mut T = unsafe { raw.add(raw.align_offset(align)) }.cast();
     unsafe { ptr.write(value) };
     ptr
 }
