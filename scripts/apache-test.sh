@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Runs the Apache::Test integration suite (t/) against a real httpd with our module loaded.
+#
+#   scripts/apache-test.sh [t/TEST test files...]
+#
+# Pass 1: the whole suite (or the given .t files) with the prefork MPM.
+# Pass 2: t/uniqueness.t again with the event MPM (skipped if test files were given).
+#
+# Environment:
+#   MODULE_SO   module to load (default: target/release/libmod_usertrack.so in the repo);
+#               MODULE_SO=/usr/lib/apache2/modules/mod_usertrack.so runs the suite against stock.
+#   HTTPD       httpd binary (default /usr/sbin/apache2)
+#   APACHE_MODULES_DIR  stock modules (default /usr/lib/apache2/modules)
+#   KEEP_WORKDIR=1      keep the temporary copy of t/ (always kept when a pass fails)
+#
+# Apache::Test refuses to run as root: as root the suite runs as user usertrack-test
+# (created if missing) in a temporary copy of t/ that this user owns.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+MODULE_SO=${MODULE_SO:-$repo/target/release/libmod_usertrack.so}
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+MODDIR=${APACHE_MODULES_DIR:-/usr/lib/apache2/modules}
+TEST_USER=usertrack-test
+PASS_TIMEOUT=${PASS_TIMEOUT:-300}
+SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+die() { echo "apache-test.sh: $*" >&2; exit 1; }
+
+[ -f "$MODULE_SO" ] || die "module not found: $MODULE_SO (run cargo build --release first)"
+[ -x "$HTTPD" ] || die "httpd not found: $HTTPD"
+[ -f "$MODDIR/mod_mpm_prefork.so" ] || die "stock modules not found in $MODDIR"
+perl -MApache::TestRun -e 1 2>/dev/null || die "Apache::Test missing (apt-get install libapache2-mod-perl2)"
+perl -MLWP::UserAgent -e 1 2>/dev/null || die "LWP missing (apt-get install libwww-perl)"
+MODULE_SO=$(realpath "$MODULE_SO")
+
+work=$(mktemp -d /tmp/usertrack-apache-test.XXXXXX)
+chmod 755 "$work"
+cp -a "$repo/t" "$work/t"
+# drop anything Apache::Test generated in the source tree (left over from manual runs)
+rm -rf "$work/t/logs" "$work/t/conf/apache_test_config.pm" "$work/t/htdocs/index.html"
+find "$work/t/conf" -maxdepth 1 -type f ! -name '*.in' -delete
+cp "$MODULE_SO" "$work/mod_usertrack.so"
+chmod 644 "$work/mod_usertrack.so"
+
+if [ "$(id -u)" -eq 0 ]; then
+  if ! id -u "$TEST_USER" >/dev/null 2>&1; then
+    useradd -M -d /nonexistent -s /bin/sh "$TEST_USER"
+  fi
+  chown -R "$TEST_USER": "$work"
+  as_user() { runuser -u "$TEST_USER" -- "$@"; }
+else
+  as_user() { "$@"; }
+fi
+
+# run a command in the work dir as the test user with a clean environment
+run_t() {
+  (cd "$work" && as_user env -i PATH="$SAFE_PATH" HOME="$work" LANG=C.UTF-8 \
+      APACHE_TEST_NO_STICKY_PREFERENCES=1 APACHE_TEST_COLOR=0 \
+      USERTRACK_MODULE_SO="$work/mod_usertrack.so" USERTRACK_HTTPD="$HTTPD" "$@")
+}
+
+stop_server() {
+  local pidfile="$work/t/logs/httpd.pid"
+  [ -f "$pidfile" ] || return 0
+  if [ -f "$work/t/conf/apache_test_config.pm" ]; then
+    run_t timeout 60 perl t/TEST -stop >/dev/null 2>&1 || true
+  fi
+  if [ -f "$pidfile" ]; then
+    local pid
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+}
+
+failed=()
+cleanup() {
+  stop_server
+  if [ ${#failed[@]} -eq 0 ] && [ -z "${KEEP_WORKDIR:-}" ]; then
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  perl -MIO::Socket::INET -e '
+    my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+                                  Listen => 1, ReuseAddr => 1) or die "no free port: $!\n";
+    print $s->sockport, "\n";'
+}
+
+write_base_conf() { # $1 = mpm (prefork|event), $2 = file
+  {
+    echo "# base config inherited by Apache::Test (Debian has no httpd.conf)"
+    echo "LoadModule mpm_$1_module $MODDIR/mod_mpm_$1.so"
+    for m in authz_core authz_host authn_core auth_basic authn_file authz_user \
+             mime dir alias include rewrite headers env setenvif filter; do
+      echo "LoadModule ${m}_module $MODDIR/mod_$m.so"
+    done
+    echo "LoadModule usertrack_module $work/mod_usertrack.so"
+    echo "TypesConfig /etc/mime.types"
+  } > "$2"
+}
+
+check_error_log() { # $1 = label
+  local log="$work/t/logs/error_log"
+  [ -f "$log" ] || { echo "apache-test.sh: [$1] no error_log found" >&2; failed+=("$1: no error_log"); return; }
+  cp "$log" "$work/error_log.$1"
+  if grep -nE 'exit signal|panic|Segmentation fault|AH00052' "$log" >&2; then
+    echo "apache-test.sh: [$1] crash or panic found in $log (see above)" >&2
+    failed+=("$1: crash/panic in error_log")
+  fi
+}
+
+run_pass() { # $1 = label, $2 = mpm, rest = test files
+  local label=$1 mpm=$2; shift 2
+  local conf="$work/base-$mpm.conf" port rc=0
+  write_base_conf "$mpm" "$conf"
+  [ "$(id -u)" -eq 0 ] && chown "$TEST_USER": "$conf"
+  port=$(free_port)
+  echo "=== apache-test.sh: $label pass ($mpm MPM, port $port, module $MODULE_SO)"
+  run_t timeout "$PASS_TIMEOUT" perl t/TEST -clean >/dev/null 2>&1 || true
+  run_t timeout "$PASS_TIMEOUT" perl t/TEST -httpd "$HTTPD" -httpd_conf "$conf" \
+      -port "$port" -servername 127.0.0.1 -trace=error "$@" || rc=$?
+  stop_server
+  if [ "$rc" -ne 0 ]; then failed+=("$label pass: t/TEST exit status $rc"); fi
+  check_error_log "$label"
+}
+
+if [ $# -gt 0 ]; then
+  run_pass prefork prefork "$@"
+else
+  run_pass prefork prefork
+  run_pass event event t/uniqueness.t
+fi
+
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "apache-test.sh: FAILED: ${failed[*]}" >&2
+  echo "apache-test.sh: logs kept in $work/t/logs and $work/error_log.*" >&2
+  exit 1
+fi

@@ -1,0 +1,170 @@
+package UsertrackTest;
+# Shared helpers for the mod_usertrack Apache::Test suite.
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use IO::Socket::INET ();
+use Time::HiRes ();
+use POSIX ();
+use Apache::Test ();
+use Apache::TestRequest ();
+
+our @EXPORT = qw(
+    $ID_RE $VALUE_RE new_tag req raw_request set_cookies set_cookie2s
+    log_entry log_entries id_time id_seconds netscape_date keepalive_agent
+);
+
+# <1-8 lower-case hex, no zero padding>.<hex of request time in microseconds>
+our $ID_RE    = qr/(?:0|[1-9a-f][0-9a-f]{0,7})\.[1-9a-f][0-9a-f]{0,15}/;
+our $VALUE_RE = qr/[^;,]+/;
+
+my $counter = 0;
+sub new_tag {
+    my $what = shift // 't';
+    $what =~ s/[^A-Za-z0-9_.-]/_/g;
+    return sprintf '%s-%d-%d-%d', $what, $$, time, ++$counter;
+}
+
+# req(METHOD, PATH, host => NAME, tag => TAG, headers => [...], same_agent => 1)
+# Uses Apache::TestRequest (LWP): never follows redirects, no cookie jar.
+# A fresh user agent per request unless same_agent (then the keep-alive agent
+# made by keepalive_agent() is reused, so requests share one connection).
+sub keepalive_agent {
+    Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0,
+                                    keep_alive => 1, timeout => 30);
+}
+
+sub req {
+    my ($method, $path, %o) = @_;
+    my @h = @{ $o{headers} || [] };
+    push @h, Host => $o{host} . ':' . Apache::Test::vars('port') if $o{host};
+    push @h, 'X-Test-Tag' => $o{tag} if $o{tag};
+    Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0,
+                                    keep_alive => 0, timeout => 30)
+        unless $o{same_agent};
+    my $res = $method eq 'HEAD' ? Apache::TestRequest::HEAD($path, @h)
+                                : Apache::TestRequest::GET($path, @h);
+    return $res;
+}
+
+# Raw HTTP over a socket, for what LWP cannot express (HTTP/1.0, repeated
+# request headers).  Returns { status, proto, headers => [[name, value]...], body }.
+sub raw_request {
+    my ($text) = @_;
+    my $port = Apache::Test::vars('port');
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                     Proto => 'tcp', Timeout => 10)
+        or die "connect 127.0.0.1:$port: $!";
+    $text =~ s/\r?\n/\r\n/g;
+    print $sock $text;
+    my $data = '';
+    my $deadline = time + 20;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 20;
+        while (time < $deadline) {
+            my $n = sysread($sock, my $buf, 65536);
+            last unless $n;
+            $data .= $buf;
+        }
+        alarm 0;
+    };
+    alarm 0;
+    close $sock;
+    my ($head, $body) = split /\r\n\r\n/, $data, 2;
+    my @lines = split /\r\n/, $head // '';
+    my $statusline = shift @lines // '';
+    my ($proto, $status) = $statusline =~ m{^(HTTP/\d\.\d)\s+(\d{3})};
+    my @headers = map { /^([^:]+):\s*(.*)$/ ? [$1, $2] : () } @lines;
+    return { proto => $proto, status => $status // 0, headers => \@headers,
+             body => $body // '', raw => $data };
+}
+
+sub _header_values {
+    my ($res, $name) = @_;
+    if (ref $res eq 'HASH') {
+        return map { $_->[1] } grep { lc $_->[0] eq lc $name } @{ $res->{headers} };
+    }
+    my @v = $res->headers->header($name);
+    return grep { defined } @v;
+}
+sub set_cookies  { _header_values($_[0], 'Set-Cookie') }
+sub set_cookie2s { _header_values($_[0], 'Set-Cookie2') }
+
+# Log line for a tag from t/logs/usertrack_log, written after the response
+# (log_transaction phase): poll, bounded.  Fields: tag vhost pid tid cookie
+# apache thename orig_cookie status request.
+my @FIELDS = qw(tag vhost pid tid cookie apache thename orig_cookie status request);
+sub _log_file { Apache::Test::vars('t_logs') . '/usertrack_log' }
+
+sub _parse_line {
+    my $line = shift;
+    chomp $line;
+    my @f = split /\|/, $line, scalar @FIELDS;
+    return undef unless @f == @FIELDS;
+    my %e; @e{@FIELDS} = @f;
+    return \%e;
+}
+
+# Once a lookup has timed out (log lines missing altogether), later lookups
+# wait only briefly so a broken module cannot stall the suite for long.
+my $timed_out = 0;
+
+sub log_entries {
+    my ($tag_re, $want, $timeout) = @_;
+    $want    //= 1;
+    $timeout //= $timed_out ? 0.5 : 5;
+    my $deadline = Time::HiRes::time() + $timeout;
+    my @found;
+    while (1) {
+        @found = ();
+        if (open my $fh, '<', _log_file()) {
+            while (my $line = <$fh>) {
+                next unless $line =~ /^$tag_re\|/;
+                my $e = _parse_line($line);
+                push @found, $e if $e;
+            }
+            close $fh;
+        }
+        last if @found >= $want;
+        if (Time::HiRes::time() > $deadline) { $timed_out = 1; last }
+        Time::HiRes::sleep(0.05);
+    }
+    return @found;
+}
+
+sub log_entry {
+    my ($tag, $timeout) = @_;
+    my @e = log_entries(qr/\Q$tag\E/, 1, $timeout);
+    return $e[0];
+}
+
+# Request time (seconds, float) encoded in an ID's second half.
+sub id_time {
+    my $id = shift;
+    my ($hex) = $id =~ /\.([0-9a-f]{1,15})$/ or return undef;
+    no warnings 'portable';
+    return hex($hex) / 1e6;
+}
+
+# Whole seconds of an ID's request time (integer arithmetic).
+sub id_seconds {
+    my $id = shift;
+    my ($hex) = $id =~ /\.([0-9a-f]{1,15})$/ or return undef;
+    no warnings 'portable';
+    use integer;
+    return hex($hex) / 1000000;
+}
+
+# "Www, DD-Mon-YY hh:mm:ss GMT" as mod_usertrack writes it.
+sub netscape_date {
+    my $t = shift;
+    my @g = gmtime($t);
+    my @wd = qw(Sun Mon Tue Wed Thu Fri Sat);
+    my @mo = qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec);
+    return sprintf '%s, %02d-%s-%02d %02d:%02d:%02d GMT',
+        $wd[$g[6]], $g[3], $mo[$g[4]], $g[5] % 100, $g[2], $g[1], $g[0];
+}
+
+1;
