@@ -26,10 +26,12 @@ fn is_blank(byte: u8) -> bool {
 /// least one byte other than `;` and `,`.
 fn value_at<'h>(header: &'h [u8], at: usize, name: &[u8]) -> Option<&'h [u8]> {
     let after_name = at.checked_add(name.len())?;
-    if header.get(at..after_name)? != name || header.get(after_name) != Some(&b'=') {
-        return None;
-    }
-    let value = &header[after_name + 1..];
+    (header.get(at..after_name)? == name).then(|| value_after_name(header, after_name))?
+}
+
+/// The value after a name that ends at `after_name`, if `=` and a non-empty value follow.
+fn value_after_name(header: &[u8], after_name: usize) -> Option<&[u8]> {
+    let value = header.get(after_name..)?.strip_prefix(b"=")?;
     let end = memchr2(b';', b',', value).unwrap_or(value.len());
     (end > 0).then(|| &value[..end])
 }
@@ -60,7 +62,7 @@ fn find_token_cookie<'h>(header: &'h [u8], name: &[u8], finder: &Finder) -> Opti
     while let Some(offset) = finder.find(&header[from..]) {
         let at = from + offset;
         if starts_a_cookie(header, at) {
-            if let Some(value) = value_at(header, at, name) {
+            if let Some(value) = value_after_name(header, at + name.len()) {
                 return Some(value);
             }
         }

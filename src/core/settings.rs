@@ -148,6 +148,19 @@ impl<S: Copy> DirSettings<S> {
         }
     }
 
+    /// True when the scope sets no directive at all.
+    pub fn is_unset(&self) -> bool {
+        let Self { tracking, name, domain, expires, style, same_site, secure, http_only } = self;
+        tracking.is_none()
+            && name.is_none()
+            && domain.is_none()
+            && expires.is_none()
+            && style.is_none()
+            && same_site.is_none()
+            && secure.is_none()
+            && http_only.is_none()
+    }
+
     pub fn tracking_enabled(&self) -> bool {
         self.tracking == Some(true)
     }
@@ -352,7 +365,9 @@ mod tests {
     #[test]
     fn merging_unset_scopes_changes_nothing() {
         let mut outer = Settings::UNSET;
+        assert!(outer.is_unset());
         outer.apply_flag(FlagDirective::Tracking, true);
+        assert!(!outer.is_unset());
         assert_eq!(outer.merged_with(&Settings::UNSET), outer);
         assert_eq!(Settings::UNSET.merged_with(&outer), outer);
         assert!(!Settings::UNSET.tracking_enabled());

@@ -77,7 +77,9 @@ pub unsafe extern "C" fn create_dir_config(pool: *mut apr_pool_t, _dir: *mut c_c
     )
 }
 
-/// Whatever the inner section sets wins; the rest comes from the enclosing one.
+/// Whatever the inner section sets wins; the rest comes from the enclosing one. httpd merges
+/// once per matching section on every request, and most sections set no Cookie* directive: then
+/// the enclosing record is the answer as it is, without copying it.
 pub unsafe extern "C" fn merge_dir_config(
     pool: *mut apr_pool_t,
     base: *mut c_void,
@@ -85,8 +87,14 @@ pub unsafe extern "C" fn merge_dir_config(
 ) -> *mut c_void {
     catching(
         || unsafe {
-            let merged = DirConfig::merged(&*base.cast::<DirConfig>(), &*inner.cast::<DirConfig>());
-            alloc_value(pool, merged).cast()
+            let (base_config, inner_config) = (&*base.cast::<DirConfig>(), &*inner.cast::<DirConfig>());
+            if inner_config.settings.is_unset() {
+                base
+            } else if base_config.settings.is_unset() {
+                inner
+            } else {
+                alloc_value(pool, DirConfig::merged(base_config, inner_config)).cast()
+            }
         },
         |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_dir_config: {panic}")) },
         || inner,

@@ -6,7 +6,7 @@
 //! and cookie name are unchanged, and reusing the ID of the request an internal redirect came
 //! from instead of minting a second one.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 
 use super::bindings::{
     DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_get, apr_table_setn, apr_table_unset, request_rec,
@@ -24,13 +24,28 @@ use crate::random::{ThreadRandom, reseed_after_fork};
 /// What this module knows about one request, kept in `r->request_config`.
 #[derive(Clone, Copy)]
 struct RequestState {
-    /// The `Cookie` header post_read_request scanned (NULL: none) and the name it looked for.
-    scanned_header: *const std::ffi::c_char,
-    scanned_name: PoolStr,
-    /// The value post_read_request found and put in the notes.
-    early_value: Option<PoolStr>,
+    /// The config record and `Cookie` header (NULL: none) the last scan used.
+    scanned_with: *const DirConfig,
+    scanned_header: *const c_char,
+    /// What that scan found; it is in the notes.
+    found: Option<PoolStr>,
     /// The ID fixups settled on (found or minted).
     id: Option<PoolStr>,
+}
+
+impl RequestState {
+    fn scanned_config(&self) -> &DirConfig {
+        // SAFETY: config records live in pools that outlive every request using them.
+        unsafe { &*self.scanned_with }
+    }
+
+    /// Whether this scan's result holds for `config` and `header`. Most requests are served by
+    /// the very record post_read_request used (sections without Cookie* directives merge to it).
+    fn still_valid_for(&self, config: &DirConfig, header: *const c_char) -> bool {
+        self.scanned_header == header
+            && (std::ptr::eq(self.scanned_with, config)
+                || self.scanned_config().cookie_name().bytes() == config.cookie_name().bytes())
+    }
 }
 
 unsafe fn state_slot(r: *mut request_rec) -> *mut *mut RequestState {
@@ -60,7 +75,7 @@ unsafe fn id_before_redirect(r: *mut request_rec) -> Option<PoolStr> {
     None
 }
 
-unsafe fn cookie_header(r: *mut request_rec) -> *const std::ffi::c_char {
+unsafe fn cookie_header(r: *mut request_rec) -> *const c_char {
     unsafe { apr_table_get((*r).headers_in, c"Cookie".as_ptr()) }
 }
 
@@ -79,7 +94,7 @@ unsafe fn clear_notes(r: *mut request_rec, name: PoolStr) {
     }
 }
 
-unsafe fn scan(pool: *mut apr_pool_t, header: *const std::ffi::c_char, config: &DirConfig) -> Option<PoolStr> {
+unsafe fn scan(pool: *mut apr_pool_t, header: *const c_char, config: &DirConfig) -> Option<PoolStr> {
     let value = config.finder().find(unsafe { c_bytes(header) }?)?;
     Some(unsafe { PoolStr::copy(pool, value) })
 }
@@ -89,38 +104,34 @@ unsafe fn early_lookup(r: *mut request_rec) -> c_int {
     if unsafe { !(*r).main.is_null() } || !config.settings.tracking_enabled() {
         return DECLINED;
     }
-    let name = config.cookie_name();
     let header = unsafe { cookie_header(r) };
-    let early_value = unsafe { scan((*r).pool, header, config) };
-    if let Some(value) = early_value {
-        unsafe { set_notes(r, name, value) };
+    let found = unsafe { scan((*r).pool, header, config) };
+    if let Some(value) = found {
+        unsafe { set_notes(r, config.cookie_name(), value) };
     }
-    unsafe { store_state(r, RequestState { scanned_header: header, scanned_name: name, early_value, id: None }) };
+    unsafe { store_state(r, RequestState { scanned_with: config, scanned_header: header, found, id: None }) };
     DECLINED
 }
 
-/// Mints an ID, adds its Set-Cookie header and returns it; `None` (logged) if no random bits.
+/// Mints an ID, adds its Set-Cookie header and returns the ID; `None` (logged) if no random bits.
 unsafe fn mint_cookie(r: *mut request_rec, config: &DirConfig) -> Option<PoolStr> {
     let pool = unsafe { (*r).pool };
-    let mut id = [0u8; MAX_ID_LEN];
     let request_time_us = u64::try_from(unsafe { (*r).request_time }).unwrap_or(0);
     let now_us = || std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_micros() as u64);
-    let Some(id_len) = mint_id(&mut ThreadRandom, request_time_us, now_us, &mut id) else {
+    let id_buffer = unsafe { alloc_bytes(pool, MAX_ID_LEN) };
+    let id_array = (&mut id_buffer[..MAX_ID_LEN]).try_into().expect("alloc_bytes gave MAX_ID_LEN + 1 bytes");
+    let Some(id_len) = mint_id(&mut ThreadRandom, request_time_us, now_us, id_array) else {
         unsafe { log::request(r, log::ERR, "no tracking cookie set: the OS gave no random seed") };
         return None;
     };
-    let id = &id[..id_len];
+    // SAFETY: alloc_bytes zeroed the buffer, so the ID is NUL-terminated in the request pool.
+    let id = unsafe { PoolStr::from_pool_buffer(id_buffer, id_len) };
 
     let attributes = config.cookie_attributes();
-    let header = unsafe { alloc_bytes(pool, attributes.max_header_len(id.len())) };
-    let mut writer = ByteWriter::new(header);
-    attributes.write_header(&mut writer, id, (request_time_us / 1_000_000) as i64);
-    debug_assert!(writer.written() < header.len(), "alloc_bytes leaves room for the NUL");
-    unsafe {
-        apr_table_addn((*r).err_headers_out, attributes.header_name().as_ptr(), header.as_ptr().cast());
-        // The ID is the header's bytes after "NAME="; copying keeps the note a string of its own.
-        Some(PoolStr::copy(pool, id))
-    }
+    let header = unsafe { alloc_bytes(pool, attributes.max_header_len(id_len)) };
+    attributes.write_header(&mut ByteWriter::new(header), id.bytes(), (request_time_us / 1_000_000) as i64);
+    unsafe { apr_table_addn((*r).err_headers_out, attributes.header_name().as_ptr(), header.as_ptr().cast()) };
+    Some(id)
 }
 
 unsafe fn track(r: *mut request_rec) -> c_int {
@@ -128,24 +139,20 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         return DECLINED;
     }
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
+    let header = unsafe { cookie_header(r) };
     let early = unsafe { state(r) }.copied();
-    let name = config.cookie_name();
-    if let Some(RequestState { early_value: Some(_), scanned_name, .. }) = early {
-        if !config.settings.tracking_enabled() || scanned_name.bytes() != name.bytes() {
-            unsafe { clear_notes(r, scanned_name) };
-        }
+    let reusable = early.filter(|early| config.settings.tracking_enabled() && early.still_valid_for(config, header));
+    if let Some(stale) = early.filter(|early| reusable.is_none() && early.found.is_some()) {
+        unsafe { clear_notes(r, stale.scanned_config().cookie_name()) };
     }
     if !config.settings.tracking_enabled() {
         return DECLINED;
     }
 
-    let header = unsafe { cookie_header(r) };
-    let rescan_needed = early.is_none_or(|e| e.scanned_header != header || e.scanned_name.bytes() != name.bytes());
-    let (found, notes_already_set) = match early {
-        Some(early) if !rescan_needed => (early.early_value, early.early_value.is_some()),
-        _ => (unsafe { scan((*r).pool, header, config) }, false),
+    let (found, notes_already_set) = match reusable {
+        Some(early) => (early.found, early.found.is_some()),
+        None => (unsafe { scan((*r).pool, header, config) }, false),
     };
-
     let (id, status) = if let Some(found) = found {
         (Some(found), DECLINED)
     } else if let Some(id) = unsafe { id_before_redirect(r) } {
@@ -154,12 +161,10 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         let minted = unsafe { mint_cookie(r, config) };
         (minted, if minted.is_some() { OK } else { DECLINED })
     };
-    if let Some(id) = id {
-        if !notes_already_set {
-            unsafe { set_notes(r, name, id) };
-        }
+    if let Some(id) = id.filter(|_| !notes_already_set) {
+        unsafe { set_notes(r, config.cookie_name(), id) };
     }
-    unsafe { store_state(r, RequestState { scanned_header: header, scanned_name: name, early_value: found, id }) };
+    unsafe { store_state(r, RequestState { scanned_with: config, scanned_header: header, found, id }) };
     status
 }
 

@@ -23,6 +23,15 @@ impl PoolStr {
         Self { ptr: NonNull::new(ptr).expect("apr_pstrmemdup never returns NULL"), len: bytes.len() }
     }
 
+    /// Wraps the first `len` bytes of a buffer from `alloc_bytes`, which must hold a NUL at `len`.
+    ///
+    /// # Safety
+    /// `buffer` came from `alloc_bytes` on a pool outliving the handle, and `buffer[len] == 0`.
+    pub unsafe fn from_pool_buffer(buffer: &mut [u8], len: usize) -> Self {
+        debug_assert_eq!(buffer[len], 0);
+        Self { ptr: NonNull::from(buffer).cast(), len }
+    }
+
     pub fn bytes<'a>(self) -> &'a [u8] {
         // SAFETY: by construction the pool holds `len` initialised bytes for the handle's life.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast(), self.len) }
