@@ -2,7 +2,7 @@
 //! table and hook registration.
 
 use std::cell::UnsafeCell;
-use std::ffi::{c_int, c_void};
+use std::ffi::{CStr, c_int, c_void};
 use std::ptr::{null, null_mut, without_provenance_mut};
 
 use super::bindings::{
@@ -28,24 +28,24 @@ struct CommandTable([command_rec; 9]);
 // SAFETY: the table is immutable and its pointers refer to 'static data.
 unsafe impl Sync for CommandTable {}
 
-const fn take1(name: &'static std::ffi::CStr, index: usize, help: &'static std::ffi::CStr) -> command_rec {
+/// Every Cookie* directive goes through one of two callbacks; `index` (passed as `cmd_data`,
+/// read back as `cmd->info`) says which directive it is.
+const fn command(
+    name: &'static CStr,
+    args_how: cmd_how::Type,
+    index: usize,
+    help: &'static CStr,
+) -> command_rec {
+    let func = match args_how {
+        cmd_how::FLAG => cmd_func { flag: Some(set_flag) },
+        _ => cmd_func { take1: Some(set_text) },
+    };
     command_rec {
         name: name.as_ptr(),
-        func: cmd_func { take1: Some(set_text) },
+        func,
         cmd_data: without_provenance_mut::<c_void>(index),
         req_override: OR_FILEINFO,
-        args_how: cmd_how::TAKE1,
-        errmsg: help.as_ptr(),
-    }
-}
-
-const fn flag(name: &'static std::ffi::CStr, index: usize, help: &'static std::ffi::CStr) -> command_rec {
-    command_rec {
-        name: name.as_ptr(),
-        func: cmd_func { flag: Some(set_flag) },
-        cmd_data: without_provenance_mut::<c_void>(index),
-        req_override: OR_FILEINFO,
-        args_how: cmd_how::FLAG,
+        args_how,
         errmsg: help.as_ptr(),
     }
 }
@@ -53,14 +53,14 @@ const fn flag(name: &'static std::ffi::CStr, index: usize, help: &'static std::f
 /// Stock order, names and help texts (shown by mod_info and in "takes one argument" errors);
 /// the indexes select the entry in `directives::TEXT_DIRECTIVES` / `FLAG_DIRECTIVES`.
 static COMMANDS: CommandTable = CommandTable([
-    take1(c"CookieExpires", 0, c"an expiry date code"),
-    take1(c"CookieDomain", 1, c"domain to which this cookie applies"),
-    take1(c"CookieStyle", 2, c"'Netscape', 'Cookie' (RFC2109), or 'Cookie2' (RFC2965)"),
-    flag(c"CookieTracking", 0, c"whether or not to enable cookies"),
-    take1(c"CookieName", 3, c"name of the tracking cookie"),
-    flag(c"CookieSecure", 1, c"is cookie secure"),
-    flag(c"CookieHttpOnly", 2, c"is cookie http only"),
-    take1(c"CookieSameSite", 4, c"SameSite setting"),
+    command(c"CookieExpires", cmd_how::TAKE1, 0, c"an expiry date code"),
+    command(c"CookieDomain", cmd_how::TAKE1, 1, c"domain to which this cookie applies"),
+    command(c"CookieStyle", cmd_how::TAKE1, 2, c"'Netscape', 'Cookie' (RFC2109), or 'Cookie2' (RFC2965)"),
+    command(c"CookieTracking", cmd_how::FLAG, 0, c"whether or not to enable cookies"),
+    command(c"CookieName", cmd_how::TAKE1, 3, c"name of the tracking cookie"),
+    command(c"CookieSecure", cmd_how::FLAG, 1, c"is cookie secure"),
+    command(c"CookieHttpOnly", cmd_how::FLAG, 2, c"is cookie http only"),
+    command(c"CookieSameSite", cmd_how::TAKE1, 4, c"SameSite setting"),
     command_rec {
         name: null(),
         func: cmd_func { no_args: None },
