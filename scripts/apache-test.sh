@@ -99,7 +99,7 @@ write_base_conf() { # $1 = mpm (prefork|event), $2 = file
     echo "# base config inherited by Apache::Test (Debian has no httpd.conf)"
     echo "LoadModule mpm_$1_module $MODDIR/mod_mpm_$1.so"
     for m in authz_core authz_host authn_core auth_basic authn_file authz_user \
-             mime dir alias include rewrite headers env setenvif filter; do
+             mime dir alias include rewrite headers env setenvif filter info; do
       echo "LoadModule ${m}_module $MODDIR/mod_$m.so"
     done
     echo "LoadModule usertrack_module $work/mod_usertrack.so"
