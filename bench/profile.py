@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Where our module's per-request instructions go (a helper for optimising; not part of `make bench`).
+
+    cargo build --profile profiling          # release code with symbols (Cargo.toml [profile.profiling])
+    python3 bench/profile.py [--all-options] [--requests N] [--workload 0|1|2] [--so PATH]
+
+Runs `apache2 -X` under callgrind with the module (default: target/profiling/libmod_usertrack.so),
+sends N requests of each workload of bench/bench.py, and prints, per request, the inclusive cost
+of every function in the module and of what each one calls (callgrind_annotate --tree=calling).
+Start-up is included in the totals but divided by N like the rest, so use a large N (default 2000).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+LINE = re.compile(r"^\s*([0-9,]+)\s+\(\s*[0-9.]+%\)\s+([*>])\s+(.*)$")
+
+
+def module_blocks(annotate_output, so_path, n):
+    """Blocks of the calling tree whose function (the `*` line) lives in our .so."""
+    blocks, cur = [], []
+    for line in annotate_output.splitlines() + [""]:
+        if not line.strip():
+            if cur:
+                blocks.append(cur)
+            cur = []
+            continue
+        m = LINE.match(line)
+        if m:
+            cur.append((int(m.group(1).replace(",", "")), m.group(2), m.group(3)))
+    out = []
+    base = os.path.basename(so_path)
+    for b in blocks:
+        head = [x for x in b if x[1] == "*"]
+        if not head:
+            continue
+        _ir, _k, fn = head[0]
+        if base not in fn and "mod_usertrack::" not in fn:
+            continue
+        out.append((head[0][0] / n, fn, [(ir / n, callee) for ir, k, callee in b if k == ">"]))
+    out.sort(key=lambda x: -x[0])
+    # With line tables a function can be listed twice (by source file and as ???): keep the larger.
+    seen, unique = set(), []
+    for entry in out:
+        key = re.sub(r"\s\[[^\]]*\]$", "", entry[1].partition(":")[2])
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
+
+
+def short(fn, so_path):
+    fn = fn.replace(" [%s]" % so_path, "")
+    fn = re.sub(r"\s\[/usr/lib/x86_64-linux-gnu/([^\]]+)\]", r" [\1]", fn)
+    fn = re.sub(r"/root/\.cargo/registry/src/[^/]+/", "", fn)
+    return fn
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--so", default=os.path.join(bench.TARGET_DIR, "profiling/libmod_usertrack.so"))
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--workload", type=int, action="append",
+                    help="index into bench.WORKLOADS (repeatable; default all)")
+    ap.add_argument("--all-options", action="store_true", help="use bench.ALL_OPTIONS")
+    ap.add_argument("--min", type=float, default=5.0, help="hide callees below this many Ir/request")
+    args = ap.parse_args()
+    so = os.path.abspath(args.so)
+    if not os.path.exists(so):
+        sys.exit("%s not found: run `cargo build --profile profiling` first" % so)
+    conf = bench.load_module_conf(so, bench.ALL_OPTIONS if args.all_options else [])
+    workdir = tempfile.mkdtemp(prefix="usertrack-profile-")
+    os.chmod(workdir, 0o755)
+    try:
+        for wi in args.workload or range(len(bench.WORKLOADS)):
+            name, cookie = bench.WORKLOADS[wi]
+            out = os.path.join(workdir, "w%d.callgrind.out" % wi)
+            srv = bench.Server(workdir, "w%d" % wi, "prefork", conf, callgrind_out=out)
+            try:
+                srv.start()
+                bench.send_requests(srv.port, args.requests, cookie, keepalive=False)
+            finally:
+                srv.stop()
+            srv.check_error_log()
+            ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=calling", "--threshold=100",
+                                  out], capture_output=True, text=True, timeout=600).stdout
+            print("=== %s%s: inclusive Ir per request (N=%d, start-up spread over N)"
+                  % (name, " with all options" if args.all_options else "", args.requests))
+            for ir, fn, callees in module_blocks(ann, so, args.requests):
+                if ir < args.min:
+                    continue
+                print("%9.0f  %s" % (ir, short(fn, so)))
+                for cir, callee in callees:
+                    if cir >= args.min:
+                        print("%9.0f      -> %s" % (cir, short(callee, so)))
+            print()
+    finally:
+        bench.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+//! Criterion microbenchmarks of the pure core's per-request work (`cargo bench --bench core`;
+//! `make bench` runs them with short warm-up/measurement times and tabulates the medians).
+//!
+//! - `cookie_scan/<size>/{last,absent}`: `CookieFinder::find` (the finder built once, as the module
+//!   does at config time) over Cookie headers of 0.1, 1 and 8 KB whose tracking cookie comes last,
+//!   or is absent (a near-miss name of the same length); `cookie_scan/returning_8_cookies_*` is
+//!   the callgrind bench's realistic header, also with the one-off `find_cookie`.
+//! - `mint_id/{thread_rng,fixed_random}`: a new ID into a stack buffer, with the module's per-thread
+//!   CSPRNG and with a constant random source (formatting alone).
+//! - `set_cookie/<style>`: the Set-Cookie value for a fresh ID into a stack buffer, per style.
+//! - `netscape_date`: the `expires=` date alone.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use mod_usertrack::core::byte_writer::ByteWriter;
+use mod_usertrack::core::cookie_scan::{CookieFinder, find_cookie};
+use mod_usertrack::core::netscape_date::netscape_date;
+use mod_usertrack::core::set_cookie::CookieAttributes;
+use mod_usertrack::core::settings::{SameSite, Style};
+use mod_usertrack::core::tracking_id::{MAX_ID_LEN, RandomSource, mint_id};
+use mod_usertrack::random::ThreadRandom;
+
+const NAME: &[u8] = b"Apache";
+const TRACKING: &str = "Apache=7f3a91c2.6601c0ffee123";
+/// Same length as TRACKING, a name that must not match.
+const NEAR_MISS: &str = "Apachf=7f3a91c2.6601c0ffee123";
+const REQUEST_TIME_US: u64 = 0x0006_60d2_e844_8362;
+const REQUEST_TIME_S: i64 = 1_795_308_822;
+
+/// Filler cookies then `last`, `; `-separated, padded to exactly `size` bytes.
+fn cookie_header(size: usize, last: &str) -> Vec<u8> {
+    let mut header = String::new();
+    let mut i = 0;
+    while header.len() + 2 + 24 + 2 + last.len() <= size {
+        header.push_str(&format!("pref_{i:02}=v{i:02}xv{i:02}xv{i:02}xv{i:02}x; "));
+        i += 1;
+    }
+    let pad = size - header.len() - last.len();
+    if pad >= 4 {
+        // one more cookie that takes up the remaining bytes exactly
+        header.push_str("p=");
+        header.push_str(&"x".repeat(pad - 4));
+        header.push_str("; ");
+    }
+    header.push_str(last);
+    assert!(
+        header.len() <= size && header.len() + 4 > size,
+        "{} vs {size}",
+        header.len()
+    );
+    header.into_bytes()
+}
+
+fn realistic_header() -> Vec<u8> {
+    [
+        "_ga=GA1.2.1183742391.1732233719",
+        "_gid=GA1.2.2081451232.1732233719",
+        "sessionid=k2j4h5g6f7d8s9a0q1w2e3r4t5y6u7i8",
+        "csrftoken=Zx8PqL3mN7vB2cR5tY9wK4hJ6gF1dS0aQeUiOp",
+        "lang=en-US",
+        "cookie_consent=necessary%2Cpreferences%2Cstatistics",
+        "_fbp=fb.1.1732233719815.1234567890",
+        TRACKING,
+    ]
+    .join("; ")
+    .into_bytes()
+}
+
+fn bench_cookie_scan(c: &mut Criterion) {
+    let finder = CookieFinder::new(NAME);
+    let mut group = c.benchmark_group("cookie_scan");
+    for (label, size) in [("0.1KB", 100), ("1KB", 1024), ("8KB", 8192)] {
+        for (case, last) in [("last", TRACKING), ("absent", NEAR_MISS)] {
+            let header = cookie_header(size, last);
+            assert_eq!(finder.find(&header).is_some(), case == "last");
+            group.throughput(Throughput::Bytes(header.len() as u64));
+            group.bench_with_input(BenchmarkId::new(label, case), &header, |b, header| {
+                b.iter(|| black_box(&finder).find(black_box(header)))
+            });
+        }
+    }
+    let header = realistic_header();
+    assert!(finder.find(&header).is_some());
+    group.throughput(Throughput::Bytes(header.len() as u64));
+    group.bench_function(format!("returning_8_cookies_{}B", header.len()), |b| {
+        b.iter(|| black_box(&finder).find(black_box(&header)))
+    });
+    group.bench_function(
+        format!("returning_8_cookies_{}B_one_off_find_cookie", header.len()),
+        |b| b.iter(|| find_cookie(black_box(&header), black_box(NAME))),
+    );
+    group.finish();
+}
+
+struct FixedRandom(u32);
+impl RandomSource for FixedRandom {
+    fn try_next_u32(&mut self) -> Option<u32> {
+        Some(self.0)
+    }
+}
+
+fn bench_mint_id(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mint_id");
+    group.bench_function("thread_rng", |b| {
+        let mut out = [0u8; MAX_ID_LEN];
+        b.iter(|| {
+            mint_id(
+                &mut ThreadRandom,
+                black_box(REQUEST_TIME_US),
+                || 1,
+                &mut out,
+            )
+        })
+    });
+    group.bench_function("fixed_random", |b| {
+        let mut out = [0u8; MAX_ID_LEN];
+        let mut random = FixedRandom(0xe679_234d);
+        b.iter(|| {
+            mint_id(
+                black_box(&mut random),
+                black_box(REQUEST_TIME_US),
+                || 1,
+                &mut out,
+            )
+        })
+    });
+    group.finish();
+}
+
+fn bench_set_cookie(c: &mut Criterion) {
+    let defaults = CookieAttributes {
+        name: NAME,
+        domain: None,
+        expires_seconds: 0,
+        style: Style::Netscape,
+        same_site: None,
+        secure: false,
+        http_only: false,
+    };
+    let all = CookieAttributes {
+        domain: Some(b".example.com"),
+        expires_seconds: 3600,
+        same_site: Some(SameSite::Lax),
+        secure: true,
+        http_only: true,
+        ..defaults
+    };
+    let styles = [
+        ("netscape_session", defaults),
+        (
+            "netscape_expires",
+            CookieAttributes {
+                expires_seconds: 3600,
+                ..defaults
+            },
+        ),
+        (
+            "cookie_rfc2109_max_age",
+            CookieAttributes {
+                style: Style::Cookie,
+                expires_seconds: 3600,
+                ..defaults
+            },
+        ),
+        (
+            "cookie2_rfc2965_max_age_domain",
+            CookieAttributes {
+                style: Style::Cookie2,
+                expires_seconds: 3600,
+                domain: Some(b".example.com"),
+                ..defaults
+            },
+        ),
+        ("netscape_all_options", all),
+    ];
+    let value = b"e679234d.660d2e8448362";
+    let mut group = c.benchmark_group("set_cookie");
+    for (label, attributes) in styles {
+        let mut buffer = [0u8; 256];
+        assert!(attributes.max_header_len(value.len()) <= buffer.len());
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let attributes = black_box(&attributes);
+                let mut writer = ByteWriter::new(&mut buffer);
+                attributes.write_header(&mut writer, black_box(value), black_box(REQUEST_TIME_S));
+                writer.written()
+            })
+        });
+    }
+    group.finish();
+    c.bench_function("netscape_date", |b| {
+        b.iter(|| netscape_date(black_box(REQUEST_TIME_S + 3600)))
+    });
+}
+
+criterion_group!(benches, bench_cookie_scan, bench_mint_id, bench_set_cookie);
+criterion_main!(benches);

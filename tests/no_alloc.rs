@@ -1,0 +1,208 @@
+//! The pure core's per-request functions do no heap allocation: a counting global allocator
+//! (per-thread counter, so tests running in parallel do not disturb each other) must not move
+//! while they run. Covers cookie scanning, ID minting (with the module's per-thread CSPRNG, after
+//! its one-time seeding, and with a fixed source), Set-Cookie formatting in every style and the
+//! Netscape date.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+use mod_usertrack::core::byte_writer::ByteWriter;
+use mod_usertrack::core::cookie_scan::CookieFinder;
+use mod_usertrack::core::netscape_date::netscape_date;
+use mod_usertrack::core::set_cookie::CookieAttributes;
+use mod_usertrack::core::settings::{SameSite, Style};
+use mod_usertrack::core::tracking_id::{MAX_ID_LEN, RandomSource, mint_id};
+use mod_usertrack::random::ThreadRandom;
+
+struct CountingAllocator;
+
+thread_local! {
+    // const-initialised Cell without a destructor: touching it never allocates.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() {
+    // try_with: the allocator can run while this thread's locals are being torn down.
+    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+}
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Heap allocations made by this thread while `f` runs.
+fn allocations_during<R>(f: impl FnOnce() -> R) -> u64 {
+    let before = ALLOCATIONS.with(Cell::get);
+    black_box(f());
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+const NAME: &[u8] = b"Apache";
+
+fn headers() -> Vec<Vec<u8>> {
+    let mut long = String::new();
+    for i in 0..300 {
+        long.push_str(&format!("pref_{i:03}=value{i:03}; "));
+    }
+    let mut list: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"Apache=7f3a91c2.6601c0ffee123".to_vec(),
+        b"_ga=GA1.2.1183742391.1732233719; lang=en-US; Apache=7f3a91c2.6601c0ffee123".to_vec(),
+        b"x=1;\t \tApache=tabbed, y=2".to_vec(),
+        b"MyApache=abc; Apache=; Apache=second".to_vec(),
+        b"no tracking cookie; here=1".to_vec(),
+    ];
+    list.push(format!("{long}Apache=7f3a91c2.6601c0ffee123").into_bytes());
+    list.push(long.into_bytes());
+    list
+}
+
+/// The counter works, so the zero results below mean something.
+#[test]
+fn the_counter_sees_allocations() {
+    assert!(allocations_during(|| vec![1u8; 100]) >= 1);
+    assert!(allocations_during(|| format!("{}", black_box(12345))) >= 1);
+    assert_eq!(allocations_during(|| [0u8; 100]), 0);
+}
+
+#[test]
+fn cookie_scanning_does_not_allocate() {
+    let headers = headers();
+    // Finders are built once per configured name (at config time in the module); `" a"` is not a
+    // token, so it takes the general path.
+    let finders: Vec<CookieFinder> = [NAME, b"lang", b"missing", b" a"]
+        .into_iter()
+        .map(CookieFinder::new)
+        .collect();
+    let mut found = 0;
+    let count = allocations_during(|| {
+        for header in &headers {
+            for finder in &finders {
+                found += usize::from(black_box(finder).find(black_box(header)).is_some());
+            }
+        }
+    });
+    assert!(
+        found >= 4,
+        "the headers should contain the cookies looked for ({found})"
+    );
+    assert_eq!(count, 0, "CookieFinder::find allocated {count} times");
+}
+
+struct FixedRandom(u32);
+impl RandomSource for FixedRandom {
+    fn try_next_u32(&mut self) -> Option<u32> {
+        Some(self.0)
+    }
+}
+
+#[test]
+fn minting_an_id_does_not_allocate() {
+    let mut out = [0u8; MAX_ID_LEN];
+    // The module's per-thread generator seeds itself on first use in a thread; steady state after.
+    assert!(mint_id(&mut ThreadRandom, 1, || 1, &mut out).is_some());
+    let mut total_len = 0;
+    let count = allocations_during(|| {
+        for i in 0..1000u64 {
+            total_len += mint_id(
+                &mut ThreadRandom,
+                black_box(0x0006_60d2_e844_8362 + i),
+                || 1,
+                &mut out,
+            )
+            .unwrap();
+            total_len += mint_id(
+                &mut FixedRandom(i as u32),
+                black_box(0),
+                || 0x0006_60d2_e844_8362,
+                &mut out,
+            )
+            .unwrap();
+        }
+    });
+    assert!(total_len > 2000);
+    assert_eq!(count, 0, "mint_id allocated {count} times in 2000 calls");
+}
+
+#[test]
+fn set_cookie_formatting_does_not_allocate() {
+    let base = CookieAttributes {
+        name: NAME,
+        domain: None,
+        expires_seconds: 0,
+        style: Style::Netscape,
+        same_site: None,
+        secure: false,
+        http_only: false,
+    };
+    let mut variants = Vec::new();
+    for style in [Style::Netscape, Style::Cookie, Style::Cookie2] {
+        for expires_seconds in [0, 3600, i32::MAX as u32] {
+            for domain in [None, Some(&b".example.com"[..])] {
+                for same_site in [
+                    None,
+                    Some(SameSite::Strict),
+                    Some(SameSite::Lax),
+                    Some(SameSite::None),
+                ] {
+                    for (secure, http_only) in [(false, false), (true, true)] {
+                        variants.push(CookieAttributes {
+                            style,
+                            expires_seconds,
+                            domain,
+                            same_site,
+                            secure,
+                            http_only,
+                            ..base
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let value = b"e679234d.660d2e8448362";
+    let mut buffer = [0u8; 512];
+    let mut written = 0;
+    let count = allocations_during(|| {
+        for attributes in &variants {
+            assert!(attributes.max_header_len(value.len()) <= buffer.len());
+            let _ = black_box(attributes.header_name());
+            let mut writer = ByteWriter::new(&mut buffer);
+            attributes.write_header(&mut writer, black_box(value), black_box(1_795_308_822));
+            written += writer.written();
+        }
+    });
+    assert!(written > variants.len() * value.len());
+    assert_eq!(count, 0, "Set-Cookie formatting allocated {count} times");
+}
+
+#[test]
+fn date_formatting_does_not_allocate() {
+    let mut checksum = 0u64;
+    let count = allocations_during(|| {
+        for seconds in (0..4_102_444_800i64).step_by(86_400 * 7 + 3_601) {
+            checksum += u64::from(netscape_date(black_box(seconds))[5]);
+        }
+    });
+    assert!(checksum > 0);
+    assert_eq!(count, 0, "netscape_date allocated {count} times");
+}
