@@ -12,7 +12,9 @@ use super::bindings::{
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
 use super::directives::{set_flag, set_text};
+use super::guard::catching;
 use super::hooks::{child_init, fixups, post_read_request};
+use super::log;
 
 /// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
 /// in writable memory: `UnsafeCell` keeps it out of read-only relocations.
@@ -73,11 +75,16 @@ static COMMANDS: CommandTable = CommandTable([
 
 unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
-    unsafe {
+    let register = || unsafe {
         ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_child_init(Some(child_init), null(), null(), APR_HOOK_REALLY_FIRST);
-    }
+    };
+    catching(
+        register,
+        |panic| unsafe { log::server(null(), log::ERR, &format!("register_hooks: {panic}")) },
+        || (),
+    )
 }
 
 #[unsafe(no_mangle)]
