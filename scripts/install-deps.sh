@@ -25,7 +25,7 @@ if ((${#missing[@]})); then
   fi
   echo "install-deps.sh: installing ${missing[*]}"
   ${sudo:-} apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The Debian package starts a system httpd on port 80 where systemd is absent; we never use it.
