@@ -28,5 +28,4 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive ${sudo:-} apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The Debian package starts a system httpd on port 80 where systemd is absent; we never use it.
 command -v cargo >/dev/null || { echo "install-deps.sh: cargo not found; install Rust (rustup)" >&2; exit 1; }
