@@ -130,15 +130,7 @@ fn bench_mint_id(c: &mut Criterion) {
 }
 
 fn bench_set_cookie(c: &mut Criterion) {
-    let defaults = CookieAttributes {
-        name: NAME,
-        domain: None,
-        expires_seconds: 0,
-        style: Style::Netscape,
-        same_site: None,
-        secure: false,
-        http_only: false,
-    };
+    let defaults = CookieAttributes::defaults(NAME);
     let all = CookieAttributes {
         domain: Some(b".example.com"),
         expires_seconds: 3600,

@@ -145,15 +145,7 @@ fn minting_an_id_does_not_allocate() {
 
 #[test]
 fn set_cookie_formatting_does_not_allocate() {
-    let base = CookieAttributes {
-        name: NAME,
-        domain: None,
-        expires_seconds: 0,
-        style: Style::Netscape,
-        same_site: None,
-        secure: false,
-        http_only: false,
-    };
+    let base = CookieAttributes::defaults(NAME);
     let mut variants = Vec::new();
     for style in [Style::Netscape, Style::Cookie, Style::Cookie2] {
         for expires_seconds in [0, 3600, i32::MAX as u32] {

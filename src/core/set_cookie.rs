@@ -32,6 +32,19 @@ pub struct CookieAttributes<'a> {
 }
 
 impl<'a> CookieAttributes<'a> {
+    /// A cookie with every attribute at its stock default: Netscape style, session, no extras.
+    pub const fn defaults(name: &'a [u8]) -> Self {
+        Self {
+            name,
+            domain: None,
+            expires_seconds: 0,
+            style: Style::Netscape,
+            same_site: None,
+            secure: false,
+            http_only: false,
+        }
+    }
+
     pub fn from_settings<S: Copy>(settings: &DirSettings<S>, bytes: impl Fn(S) -> &'a [u8]) -> Self {
         Self {
             name: settings.name.map_or(DEFAULT_COOKIE_NAME, &bytes),
@@ -104,15 +117,7 @@ impl<'a> CookieAttributes<'a> {
 mod tests {
     use super::*;
 
-    const DEFAULTS: CookieAttributes<'static> = CookieAttributes {
-        name: b"Apache",
-        domain: None,
-        expires_seconds: 0,
-        style: Style::Netscape,
-        same_site: None,
-        secure: false,
-        http_only: false,
-    };
+    const DEFAULTS: CookieAttributes<'static> = CookieAttributes::defaults(b"Apache");
     /// 2026-11-22 00:53:42 GMT, so that +60 s is the spec's observed `Sun, 22-Nov-26 00:54:42 GMT`.
     const REQUEST_TIME: i64 = 1_795_308_822;
 
