@@ -9,9 +9,7 @@
 //! surroundings: a token contains no blank, separator or `=`, so hits come in the order of the
 //! regex's match starts. Any other name is matched by stopping at every `;`/`,` separator.
 
-use memchr::memchr2;
-use memchr::memmem::Finder;
-
+use super::substring::{SubstringFinder, find_separator};
 use super::token::is_token;
 
 fn is_separator(byte: u8) -> bool {
@@ -32,7 +30,7 @@ fn value_at<'h>(header: &'h [u8], at: usize, name: &[u8]) -> Option<&'h [u8]> {
 /// The value after a name that ends at `after_name`, if `=` and a non-empty value follow.
 fn value_after_name(header: &[u8], after_name: usize) -> Option<&[u8]> {
     let value = header.get(after_name..)?.strip_prefix(b"=")?;
-    let end = memchr2(b';', b',', value).unwrap_or(value.len());
+    let end = find_separator(value).unwrap_or(value.len());
     (end > 0).then(|| &value[..end])
 }
 
@@ -57,7 +55,7 @@ fn starts_a_cookie(header: &[u8], at: usize) -> bool {
     at == 0 || before.len() > blanks && is_separator(before[before.len() - blanks - 1])
 }
 
-fn find_token_cookie<'h>(header: &'h [u8], name: &[u8], finder: &Finder) -> Option<&'h [u8]> {
+fn find_token_cookie<'h>(header: &'h [u8], name: &[u8], finder: &SubstringFinder) -> Option<&'h [u8]> {
     let mut from = 0;
     while let Some(offset) = finder.find(&header[from..]) {
         let at = from + offset;
@@ -76,7 +74,7 @@ fn find_any_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
         return Some(value);
     }
     let mut from = 0;
-    while let Some(offset) = memchr2(b';', b',', &header[from..]) {
+    while let Some(offset) = find_separator(&header[from..]) {
         let separator = from + offset;
         debug_assert!(is_separator(header[separator]));
         if let Some(value) = value_after_separator(header, separator, name) {
@@ -92,12 +90,12 @@ fn find_any_cookie<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
 #[derive(Clone, Debug)]
 pub struct CookieFinder<'n> {
     name: &'n [u8],
-    token_finder: Option<Finder<'n>>,
+    token_finder: Option<SubstringFinder<'n>>,
 }
 
 impl<'n> CookieFinder<'n> {
     pub fn new(name: &'n [u8]) -> Self {
-        Self { name, token_finder: is_token(name).then(|| Finder::new(name)) }
+        Self { name, token_finder: is_token(name).then(|| SubstringFinder::new(name)) }
     }
 
     pub fn name(&self) -> &'n [u8] {

@@ -7,5 +7,6 @@ pub mod expires;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;
+pub mod substring;
 pub mod token;
 pub mod tracking_id;

@@ -6,17 +6,18 @@
 //! and cookie name are unchanged, and reusing the ID of the request an internal redirect came
 //! from instead of minting a second one.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_int, c_void};
+use std::mem::MaybeUninit;
 
 use super::bindings::{
-    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_get, apr_table_setn, apr_table_unset, request_rec,
-    server_rec,
+    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_unset, request_rec, server_rec,
 };
+use super::cookie_header::CookieHeader;
 use super::dir_config::{DirConfig, dir_config};
 use super::guard::catching;
 use super::log;
 use super::module::module_index;
-use super::pool::{PoolStr, alloc_bytes, alloc_value, c_bytes, config_slot};
+use super::pool::{PoolStr, alloc_slot_with_bytes, alloc_slot_with_copy, alloc_value, c_bytes, config_slot};
 use crate::core::byte_writer::ByteWriter;
 use crate::core::tracking_id::{MAX_ID_LEN, mint_id};
 use crate::random::{ThreadRandom, reseed_after_fork};
@@ -24,9 +25,9 @@ use crate::random::{ThreadRandom, reseed_after_fork};
 /// What this module knows about one request, kept in `r->request_config`.
 #[derive(Clone, Copy)]
 struct RequestState {
-    /// The config record and `Cookie` header (NULL: none) the last scan used.
+    /// The config record and `Cookie` header (`None`: there was none) the last scan used.
     scanned_with: *const DirConfig,
-    scanned_header: *const c_char,
+    scanned_header: Option<CookieHeader>,
     /// What that scan found; it is in the notes.
     found: Option<PoolStr>,
     /// The ID fixups settled on (found or minted).
@@ -41,8 +42,8 @@ impl RequestState {
 
     /// Whether this scan's result holds for `config` and `header`. Most requests are served by
     /// the very record post_read_request used (sections without Cookie* directives merge to it).
-    fn still_valid_for(&self, config: &DirConfig, header: *const c_char) -> bool {
-        self.scanned_header == header
+    fn still_valid_for(&self, config: &DirConfig, header: Option<CookieHeader>) -> bool {
+        self.scanned_header.map(|scanned| scanned.value) == header.map(|current| current.value)
             && (std::ptr::eq(self.scanned_with, config)
                 || self.scanned_config().cookie_name().bytes() == config.cookie_name().bytes())
     }
@@ -56,10 +57,17 @@ unsafe fn state<'a>(r: *mut request_rec) -> Option<&'a mut RequestState> {
     unsafe { (*state_slot(r)).as_mut() }
 }
 
-unsafe fn store_state(r: *mut request_rec, new_state: RequestState) {
+/// Records the request's state, in `spare` if this is the request's first and one was allocated.
+unsafe fn store_state(r: *mut request_rec, new_state: RequestState, spare: Option<&mut MaybeUninit<RequestState>>) {
     match unsafe { state(r) } {
         Some(existing) => *existing = new_state,
-        None => unsafe { *state_slot(r) = alloc_value((*r).pool, new_state) },
+        None => {
+            let stored = match spare {
+                Some(slot) => slot.write(new_state),
+                None => unsafe { &mut *alloc_value((*r).pool, new_state) },
+            };
+            unsafe { *state_slot(r) = stored };
+        }
     }
 }
 
@@ -75,8 +83,13 @@ unsafe fn id_before_redirect(r: *mut request_rec) -> Option<PoolStr> {
     None
 }
 
-unsafe fn cookie_header(r: *mut request_rec) -> *const c_char {
-    unsafe { apr_table_get((*r).headers_in, c"Cookie".as_ptr()) }
+/// The request's `Cookie` header; `known` (from an earlier hook) is reused if still current.
+unsafe fn cookie_header(r: *mut request_rec, known: Option<CookieHeader>) -> Option<CookieHeader> {
+    let headers_in = unsafe { (*r).headers_in };
+    match known {
+        Some(header) if unsafe { header.is_current_in(headers_in) } => Some(header),
+        _ => unsafe { CookieHeader::find(headers_in) },
+    }
 }
 
 /// The `cookie` note, as stock, and one named after the cookie for `%{Apache}n`.
@@ -94,44 +107,55 @@ unsafe fn clear_notes(r: *mut request_rec, name: PoolStr) {
     }
 }
 
-unsafe fn scan(pool: *mut apr_pool_t, header: *const c_char, config: &DirConfig) -> Option<PoolStr> {
-    let value = config.finder().find(unsafe { c_bytes(header) }?)?;
+unsafe fn scan(pool: *mut apr_pool_t, header: Option<CookieHeader>, config: &DirConfig) -> Option<PoolStr> {
+    let value = config.finder().find(unsafe { c_bytes(header?.value) }?)?;
     Some(unsafe { PoolStr::copy(pool, value) })
 }
 
+/// Sets the notes for a returning visitor. Nothing is recorded otherwise: fixups then looks for
+/// the header itself, which costs no more than checking an earlier look.
 unsafe fn early_lookup(r: *mut request_rec) -> c_int {
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
     if unsafe { !(*r).main.is_null() } || !config.settings.tracking_enabled() {
         return DECLINED;
     }
-    let header = unsafe { cookie_header(r) };
-    let found = unsafe { scan((*r).pool, header, config) };
-    if let Some(value) = found {
-        unsafe { set_notes(r, config.cookie_name(), value) };
-    }
-    unsafe { store_state(r, RequestState { scanned_with: config, scanned_header: header, found, id: None }) };
+    let header = unsafe { cookie_header(r, None) };
+    let Some(value) = header.and_then(|header| config.finder().find(unsafe { c_bytes(header.value) }?)) else {
+        return DECLINED;
+    };
+    let (slot, found) = unsafe { alloc_slot_with_copy((*r).pool, value) };
+    unsafe { set_notes(r, config.cookie_name(), found) };
+    let state = slot.write(RequestState { scanned_with: config, scanned_header: header, found: Some(found), id: None });
+    unsafe { *state_slot(r) = state };
     DECLINED
 }
 
-/// Mints an ID, adds its Set-Cookie header and returns the ID; `None` (logged) if no random bits.
-unsafe fn mint_cookie(r: *mut request_rec, config: &DirConfig) -> Option<PoolStr> {
-    let pool = unsafe { (*r).pool };
+/// Mints an ID and adds its Set-Cookie header. Returns the ID and a slot for the request's state,
+/// in the pool block the header lives in; `None` (logged) if there were no random bits.
+unsafe fn mint_cookie<'a>(r: *mut request_rec, config: &DirConfig) -> Option<(PoolStr, &'a mut MaybeUninit<RequestState>)> {
+    let attributes = config.cookie_attributes();
+    let header_capacity = attributes.max_header_len(MAX_ID_LEN);
+    let (slot, bytes) = unsafe { alloc_slot_with_bytes((*r).pool, MAX_ID_LEN + 1 + header_capacity) };
+    let (id_buffer, header) = bytes.split_at_mut(MAX_ID_LEN + 1);
+
     let request_time_us = u64::try_from(unsafe { (*r).request_time }).unwrap_or(0);
     let now_us = || std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_micros() as u64);
-    let id_buffer = unsafe { alloc_bytes(pool, MAX_ID_LEN) };
-    let id_array = (&mut id_buffer[..MAX_ID_LEN]).try_into().expect("alloc_bytes gave MAX_ID_LEN + 1 bytes");
+    let id_array = id_buffer.first_chunk_mut::<MAX_ID_LEN>().expect("the ID buffer holds MAX_ID_LEN + 1 bytes");
     let Some(id_len) = mint_id(&mut ThreadRandom, request_time_us, now_us, id_array) else {
         unsafe { log::request(r, log::ERR, "no tracking cookie set: the OS gave no random seed") };
         return None;
     };
-    // SAFETY: alloc_bytes zeroed the buffer, so the ID is NUL-terminated in the request pool.
+    // Minting may leave scratch digits after the ID.
+    id_buffer[id_len] = 0;
+    // SAFETY: the buffer is request pool memory with a NUL at `id_len`.
     let id = unsafe { PoolStr::from_pool_buffer(id_buffer, id_len) };
 
-    let attributes = config.cookie_attributes();
-    let header = unsafe { alloc_bytes(pool, attributes.max_header_len(id_len)) };
-    attributes.write_header(&mut ByteWriter::new(header), id.bytes(), (request_time_us / 1_000_000) as i64);
+    let mut writer = ByteWriter::new(header);
+    attributes.write_header(&mut writer, id.bytes(), (request_time_us / 1_000_000) as i64);
+    let header_len = writer.written();
+    header[header_len] = 0;
     unsafe { apr_table_addn((*r).err_headers_out, attributes.header_name().as_ptr(), header.as_ptr().cast()) };
-    Some(id)
+    Some((id, slot))
 }
 
 unsafe fn track(r: *mut request_rec) -> c_int {
@@ -139,8 +163,8 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         return DECLINED;
     }
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
-    let header = unsafe { cookie_header(r) };
     let early = unsafe { state(r) }.copied();
+    let header = unsafe { cookie_header(r, early.and_then(|early| early.scanned_header)) };
     let reusable = early.filter(|early| config.settings.tracking_enabled() && early.still_valid_for(config, header));
     if let Some(stale) = early.filter(|early| reusable.is_none() && early.found.is_some()) {
         unsafe { clear_notes(r, stale.scanned_config().cookie_name()) };
@@ -153,35 +177,38 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         Some(early) => (early.found, early.found.is_some()),
         None => (unsafe { scan((*r).pool, header, config) }, false),
     };
-    let (id, status) = if let Some(found) = found {
-        (Some(found), DECLINED)
+    let (id, status, spare_slot) = if let Some(found) = found {
+        (Some(found), DECLINED, None)
     } else if let Some(id) = unsafe { id_before_redirect(r) } {
-        (Some(id), DECLINED)
+        (Some(id), DECLINED, None)
     } else {
-        let minted = unsafe { mint_cookie(r, config) };
-        (minted, if minted.is_some() { OK } else { DECLINED })
+        match unsafe { mint_cookie(r, config) } {
+            Some((minted, slot)) => (Some(minted), OK, Some(slot)),
+            None => (None, DECLINED, None),
+        }
     };
     if let Some(id) = id.filter(|_| !notes_already_set) {
         unsafe { set_notes(r, config.cookie_name(), id) };
     }
-    unsafe { store_state(r, RequestState { scanned_with: config, scanned_header: header, found, id }) };
+    unsafe { store_state(r, RequestState { scanned_with: config, scanned_header: header, found, id }, spare_slot) };
     status
 }
 
-fn request_hook(r: *mut request_rec, hook: &str, body: unsafe fn(*mut request_rec) -> c_int) -> c_int {
+#[inline(always)]
+fn request_hook(r: *mut request_rec, hook: &str, body: impl FnOnce() -> c_int) -> c_int {
     catching(
-        || unsafe { body(r) },
+        body,
         |panic| unsafe { log::request(r, log::ERR, &format!("internal error in {hook}, request not tracked: {panic}")) },
         || DECLINED,
     )
 }
 
 pub unsafe extern "C" fn post_read_request(r: *mut request_rec) -> c_int {
-    request_hook(r, "post_read_request", early_lookup)
+    request_hook(r, "post_read_request", || unsafe { early_lookup(r) })
 }
 
 pub unsafe extern "C" fn fixups(r: *mut request_rec) -> c_int {
-    request_hook(r, "fixups", track)
+    request_hook(r, "fixups", || unsafe { track(r) })
 }
 
 pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {

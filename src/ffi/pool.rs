@@ -1,6 +1,7 @@
 //! Strings and structs that live in APR pools, the only memory handed to httpd.
 
 use std::ffi::{CStr, c_char, c_void};
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 use super::bindings::{apr_palloc, apr_pool_t, apr_pstrmemdup};
@@ -23,10 +24,10 @@ impl PoolStr {
         Self { ptr: NonNull::new(ptr).expect("apr_pstrmemdup never returns NULL"), len: bytes.len() }
     }
 
-    /// Wraps the first `len` bytes of a buffer from `alloc_bytes`, which must hold a NUL at `len`.
+    /// Wraps the first `len` bytes of pool memory, which must hold a NUL at `len`.
     ///
     /// # Safety
-    /// `buffer` came from `alloc_bytes` on a pool outliving the handle, and `buffer[len] == 0`.
+    /// `buffer` is memory of a pool outliving the handle, and `buffer[len] == 0`.
     pub unsafe fn from_pool_buffer(buffer: &mut [u8], len: usize) -> Self {
         debug_assert_eq!(buffer[len], 0);
         Self { ptr: NonNull::from(buffer).cast(), len }
@@ -39,19 +40,6 @@ impl PoolStr {
 
     pub fn as_ptr(self) -> *const c_char {
         self.ptr.as_ptr()
-    }
-}
-
-/// Uninitialised pool memory for `len` bytes plus a trailing NUL.
-///
-/// # Safety
-/// `pool` is a live APR pool.
-pub unsafe fn alloc_bytes<'a>(pool: *mut apr_pool_t, len: usize) -> &'a mut [u8] {
-    let ptr: *mut u8 = unsafe { apr_palloc(pool, len + 1) }.cast();
-    // SAFETY: apr_palloc returned len + 1 writable bytes; zeroing makes them initialised.
-    unsafe {
-        ptr.write_bytes(0, len + 1);
-        std::slice::from_raw_parts_mut(ptr, len + 1)
     }
 }
 
@@ -69,6 +57,47 @@ pub unsafe fn alloc_value<T>(pool: *mut apr_pool_t, value: T) -> *mut T {
     let ptr: *mut T = unsafe { raw.add(raw.align_offset(align)) }.cast();
     unsafe { ptr.write(value) };
     ptr
+}
+
+/// Pool memory for a `T` and `tail_len` bytes right after it: one allocation where the request
+/// path would otherwise make two.
+///
+/// # Safety
+/// `pool` is a live APR pool.
+unsafe fn alloc_slot_and_tail<T>(pool: *mut apr_pool_t, tail_len: usize) -> (NonNull<MaybeUninit<T>>, NonNull<u8>) {
+    const { assert!(std::mem::align_of::<T>() <= 8, "apr_palloc aligns to 8 bytes") };
+    let slot_size = std::mem::size_of::<T>().next_multiple_of(8);
+    let raw: *mut u8 = unsafe { apr_palloc(pool, slot_size + tail_len) }.cast();
+    let raw = NonNull::new(raw).expect("apr_palloc never returns NULL");
+    (raw.cast(), unsafe { raw.add(slot_size) })
+}
+
+/// A slot for a `T`, then a NUL-terminated copy of `bytes`, in one pool block.
+///
+/// # Safety
+/// `pool` is a live APR pool that outlives `'a`.
+pub unsafe fn alloc_slot_with_copy<'a, T>(pool: *mut apr_pool_t, bytes: &[u8]) -> (&'a mut MaybeUninit<T>, PoolStr) {
+    let (mut slot, copy) = unsafe { alloc_slot_and_tail::<T>(pool, bytes.len() + 1) };
+    // SAFETY: the tail holds `bytes.len() + 1` bytes.
+    unsafe {
+        copy.copy_from_nonoverlapping(NonNull::from(bytes).cast(), bytes.len());
+        copy.add(bytes.len()).write(0);
+        (slot.as_mut(), PoolStr { ptr: copy.cast(), len: bytes.len() })
+    }
+}
+
+/// A slot for a `T`, then `len` + 1 zeroed bytes (room for `len` bytes and a NUL), in one pool
+/// block.
+///
+/// # Safety
+/// `pool` is a live APR pool that outlives `'a`.
+pub unsafe fn alloc_slot_with_bytes<'a, T>(pool: *mut apr_pool_t, len: usize) -> (&'a mut MaybeUninit<T>, &'a mut [u8]) {
+    let (mut slot, bytes) = unsafe { alloc_slot_and_tail::<T>(pool, len + 1) };
+    // SAFETY: the tail holds `len + 1` bytes; zeroing makes them initialised.
+    unsafe {
+        bytes.write_bytes(0, len + 1);
+        (slot.as_mut(), NonNull::slice_from_raw_parts(bytes, len + 1).as_mut())
+    }
 }
 
 /// A directive error message httpd can keep: copied into the config pool.
