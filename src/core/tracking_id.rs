@@ -10,15 +10,26 @@ pub trait RandomSource {
     fn try_next_u32(&mut self) -> Option<u32>;
 }
 
-/// The 8 lower-case hex digits of `value`, as ASCII in a big-endian word, computed eight at a
-/// time: each nibble is spread into its own byte, then turned into ASCII without branches.
-fn hex_digits(value: u32) -> u64 {
-    let mut x = u64::from(value);
-    x = ((x & 0xffff_0000) << 16) | (x & 0x0000_ffff);
-    x = ((x & 0x0000_ff00_0000_ff00) << 8) | (x & 0x0000_00ff_0000_00ff);
-    x = ((x & 0x00f0_00f0_00f0_00f0) << 4) | (x & 0x000f_000f_000f_000f);
-    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-    x + 0x3030_3030_3030_3030 + letters * (b'a' - b'0' - 10) as u64
+/// The two lower-case hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let digits = b"0123456789abcdef";
+    let mut pairs = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [digits[byte >> 4], digits[byte & 15]];
+        byte += 1;
+    }
+    pairs
+};
+
+/// The 16 hex digits of `value` (with leading zeros), then 16 bytes of padding, so that any 16
+/// bytes from the first significant digit can be copied as one fixed-size block.
+fn padded_hex_digits(value: u64) -> [u8; 32] {
+    let mut digits = [0u8; 32];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    }
+    digits
 }
 
 /// How many hex digits `%x` prints for `value`.
@@ -26,11 +37,16 @@ fn hex_len(value: u64) -> usize {
     (16 - value.leading_zeros() as usize / 4).max(1)
 }
 
+/// `%x` of `value` into `out[at..]`, returning where it ends. Writes 16 bytes whatever the
+/// length: the ones past the digits are scratch for the next write to overwrite.
+fn put_hex(out: &mut [u8; MAX_ID_LEN], at: usize, value: u64) -> usize {
+    let len = hex_len(value);
+    out[at..][..16].copy_from_slice(&padded_hex_digits(value)[16 - len..][..16]);
+    at + len
+}
+
 /// Writes a fresh ID into `out` and returns its length; the bytes after it are scratch. `now_us`
 /// is asked only when httpd gave no request time, as in stock.
-///
-/// Each part's digits are computed at full width and shifted left past the leading zeros, so
-/// that each part is one fixed-size store; the next part overwrites the surplus.
 pub fn mint_id(
     random: &mut impl RandomSource,
     request_time_us: u64,
@@ -40,16 +56,9 @@ pub fn mint_id(
     let random_bits = random.try_next_u32()?;
     let time_us = if request_time_us != 0 { request_time_us } else { now_us() };
 
-    let random_len = hex_len(u64::from(random_bits));
-    let random_digits = hex_digits(random_bits) << (8 * (8 - random_len));
-    let time_len = hex_len(time_us);
-    let time_digits = (u128::from(hex_digits((time_us >> 32) as u32)) << 64 | u128::from(hex_digits(time_us as u32)))
-        << (8 * (16 - time_len));
-
-    out[..8].copy_from_slice(&random_digits.to_be_bytes());
-    out[random_len] = b'.';
-    out[random_len + 1..][..16].copy_from_slice(&time_digits.to_be_bytes());
-    Some(random_len + 1 + time_len)
+    let dot = put_hex(out, 0, u64::from(random_bits));
+    out[dot] = b'.';
+    Some(put_hex(out, dot + 1, time_us))
 }
 
 #[cfg(test)]

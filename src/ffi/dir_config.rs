@@ -12,14 +12,16 @@ use crate::core::set_cookie::CookieAttributes;
 use crate::core::settings::{DEFAULT_COOKIE_NAME, DirSettings};
 
 /// Lives in a config pool, freed without running destructors: every field owns no heap memory
-/// (`CookieFinder` borrows its name from the same pool).
+/// (the derived fields borrow from the same pool).
 #[derive(Clone, Debug)]
 pub struct DirConfig {
-    pub settings: DirSettings<PoolStr>,
-    /// The cookie name in effect (`settings.name` or the default, in pool memory so the note
-    /// named after it has a pool-owned key) and its scanner, built once here, not per request.
+    settings: DirSettings<PoolStr>,
+    /// Derived from `settings` whenever they change, not per request: the cookie name in effect
+    /// (in pool memory, so the note named after it has a pool-owned key), its scanner, and the
+    /// Set-Cookie attributes with defaults applied.
     name: PoolStr,
     finder: CookieFinder<'static>,
+    attributes: CookieAttributes<'static>,
 }
 
 impl DirConfig {
@@ -27,15 +29,27 @@ impl DirConfig {
     /// `pool` is a live APR pool that outlives the record.
     unsafe fn new(pool: *mut apr_pool_t) -> Self {
         let name = unsafe { PoolStr::copy(pool, DEFAULT_COOKIE_NAME) };
-        Self { settings: DirSettings::UNSET, name, finder: CookieFinder::new(name.bytes()) }
+        let settings = DirSettings::UNSET;
+        Self { settings, name, finder: CookieFinder::new(name.bytes()), attributes: Self::attributes_of(&settings) }
     }
 
-    /// Call after `settings.name` was set.
-    pub fn name_changed(&mut self) {
-        if let Some(name) = self.settings.name {
+    fn attributes_of(settings: &DirSettings<PoolStr>) -> CookieAttributes<'static> {
+        CookieAttributes::from_settings(settings, PoolStr::bytes)
+    }
+
+    pub fn settings(&self) -> &DirSettings<PoolStr> {
+        &self.settings
+    }
+
+    /// Applies `change` to the settings and derives the rest again.
+    pub fn change_settings<T>(&mut self, change: impl FnOnce(&mut DirSettings<PoolStr>) -> T) -> T {
+        let result = change(&mut self.settings);
+        if let Some(name) = self.settings.name.filter(|name| name.as_ptr() != self.name.as_ptr()) {
             self.name = name;
             self.finder = CookieFinder::new(name.bytes());
         }
+        self.attributes = Self::attributes_of(&self.settings);
+        result
     }
 
     pub fn cookie_name(&self) -> PoolStr {
@@ -46,17 +60,14 @@ impl DirConfig {
         &self.finder
     }
 
-    pub fn cookie_attributes(&self) -> CookieAttributes<'_> {
-        CookieAttributes::from_settings(&self.settings, PoolStr::bytes)
+    pub fn cookie_attributes(&self) -> &CookieAttributes<'static> {
+        &self.attributes
     }
 
     fn merged(base: &Self, inner: &Self) -> Self {
         let named = if inner.settings.name.is_some() { inner } else { base };
-        Self {
-            settings: base.settings.merged_with(&inner.settings),
-            name: named.name,
-            finder: named.finder.clone(),
-        }
+        let settings = base.settings.merged_with(&inner.settings);
+        Self { settings, name: named.name, finder: named.finder.clone(), attributes: Self::attributes_of(&settings) }
     }
 }
 

@@ -116,7 +116,7 @@ unsafe fn scan(pool: *mut apr_pool_t, header: Option<CookieHeader>, config: &Dir
 /// the header itself, which costs no more than checking an earlier look.
 unsafe fn early_lookup(r: *mut request_rec) -> c_int {
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
-    if unsafe { !(*r).main.is_null() } || !config.settings.tracking_enabled() {
+    if unsafe { !(*r).main.is_null() } || !config.settings().tracking_enabled() {
         return DECLINED;
     }
     let header = unsafe { cookie_header(r, None) };
@@ -163,13 +163,22 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         return DECLINED;
     }
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
+    if let Some(early) = unsafe { state(r) } {
+        // The common case, decided as below would but without the general bookkeeping:
+        // post_read_request found the cookie with this very record in a header still current.
+        let header_current = early.scanned_header.is_some_and(|header| unsafe { header.is_current_in((*r).headers_in) });
+        if header_current && std::ptr::eq(early.scanned_with, config) && config.settings().tracking_enabled() {
+            early.id = early.found;
+            return DECLINED;
+        }
+    }
     let early = unsafe { state(r) }.copied();
     let header = unsafe { cookie_header(r, early.and_then(|early| early.scanned_header)) };
-    let reusable = early.filter(|early| config.settings.tracking_enabled() && early.still_valid_for(config, header));
+    let reusable = early.filter(|early| config.settings().tracking_enabled() && early.still_valid_for(config, header));
     if let Some(stale) = early.filter(|early| reusable.is_none() && early.found.is_some()) {
         unsafe { clear_notes(r, stale.scanned_config().cookie_name()) };
     }
-    if !config.settings.tracking_enabled() {
+    if !config.settings().tracking_enabled() {
         return DECLINED;
     }
 
