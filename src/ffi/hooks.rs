@@ -165,9 +165,13 @@ unsafe fn track(r: *mut request_rec) -> c_int {
     let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
     if let Some(early) = unsafe { state(r) } {
         // The common case, decided as below would but without the general bookkeeping:
-        // post_read_request found the cookie with this very record in a header still current.
+        // post_read_request (no ID settled yet) found the cookie with this very record, in a
+        // header still current.
         let header_current = early.scanned_header.is_some_and(|header| unsafe { header.is_current_in((*r).headers_in) });
-        if header_current && std::ptr::eq(early.scanned_with, config) && config.settings().tracking_enabled() {
+        let from_post_read_request = early.id.is_none();
+        if from_post_read_request && header_current && std::ptr::eq(early.scanned_with, config)
+            && config.settings().tracking_enabled()
+        {
             early.id = early.found;
             return DECLINED;
         }
