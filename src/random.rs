@@ -30,13 +30,19 @@ pub struct ThreadRandom;
 impl RandomSource for ThreadRandom {
     fn try_next_u32(&mut self) -> Option<u32> {
         let generation = FORK_GENERATION.load(Ordering::Relaxed);
-        GENERATOR.with_borrow_mut(|slot| {
-            if slot.as_ref().is_none_or(|(seeded_in, _)| *seeded_in != generation) {
-                *slot = Some((generation, StdRng::try_from_os_rng().ok()?));
-            }
-            slot.as_mut().map(|(_, rng)| rng.next_u32())
+        GENERATOR.with_borrow_mut(|slot| match slot {
+            Some((seeded_in, rng)) if *seeded_in == generation => Some(rng.next_u32()),
+            _ => seed(slot, generation),
         })
     }
+}
+
+/// Once per thread and fork: out of line, so that the per-ID path stays small.
+#[cold]
+#[inline(never)]
+fn seed(slot: &mut Option<(u64, StdRng)>, generation: u64) -> Option<u32> {
+    let (_, rng) = slot.insert((generation, StdRng::try_from_os_rng().ok()?));
+    Some(rng.next_u32())
 }
 
 #[cfg(test)]

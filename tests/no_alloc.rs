@@ -7,13 +7,13 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
+use std::mem::MaybeUninit;
 
-use mod_usertrack::core::byte_writer::ByteWriter;
 use mod_usertrack::core::cookie_scan::CookieFinder;
 use mod_usertrack::core::netscape_date::netscape_date;
-use mod_usertrack::core::set_cookie::CookieAttributes;
+use mod_usertrack::core::set_cookie::{CookieAttributes, SetCookieTemplate};
 use mod_usertrack::core::settings::{SameSite, Style};
-use mod_usertrack::core::tracking_id::{MAX_ID_LEN, RandomSource, mint_id};
+use mod_usertrack::core::tracking_id::{RandomSource, mint_id};
 use mod_usertrack::random::ThreadRandom;
 
 struct CountingAllocator;
@@ -117,26 +117,13 @@ impl RandomSource for FixedRandom {
 
 #[test]
 fn minting_an_id_does_not_allocate() {
-    let mut out = [0u8; MAX_ID_LEN];
     // The module's per-thread generator seeds itself on first use in a thread; steady state after.
-    assert!(mint_id(&mut ThreadRandom, 1, || 1, &mut out).is_some());
+    assert!(mint_id(&mut ThreadRandom, 1, || 1).is_some());
     let mut total_len = 0;
     let count = allocations_during(|| {
         for i in 0..1000u64 {
-            total_len += mint_id(
-                &mut ThreadRandom,
-                black_box(0x0006_60d2_e844_8362 + i),
-                || 1,
-                &mut out,
-            )
-            .unwrap();
-            total_len += mint_id(
-                &mut FixedRandom(i as u32),
-                black_box(0),
-                || 0x0006_60d2_e844_8362,
-                &mut out,
-            )
-            .unwrap();
+            total_len += mint_id(&mut ThreadRandom, black_box(0x0006_60d2_e844_8362 + i), || 1).unwrap().len();
+            total_len += mint_id(&mut FixedRandom(i as u32), black_box(0), || 0x0006_60d2_e844_8362).unwrap().len();
         }
     });
     assert!(total_len > 2000);
@@ -171,19 +158,20 @@ fn set_cookie_formatting_does_not_allocate() {
             }
         }
     }
-    let value = b"e679234d.660d2e8448362";
-    let mut buffer = [0u8; 512];
+    // Building a template is config-time work, into a buffer the module takes from a pool.
+    let mut texts: Vec<Vec<u8>> = variants.iter().map(|a| vec![0; SetCookieTemplate::text_buffer_len(a)]).collect();
+    let templates: Vec<SetCookieTemplate> =
+        variants.iter().zip(&mut texts).map(|(a, text)| SetCookieTemplate::build(a, text)).collect();
+    let id = mint_id(&mut FixedRandom(0xe679_234d), 0x0006_60d2_e844_8362, || 1).unwrap();
+    let mut buffer = [MaybeUninit::uninit(); 512];
     let mut written = 0;
     let count = allocations_during(|| {
-        for attributes in &variants {
-            assert!(attributes.max_header_len(value.len()) <= buffer.len());
-            let _ = black_box(attributes.header_name());
-            let mut writer = ByteWriter::new(&mut buffer);
-            attributes.write_header(&mut writer, black_box(value), black_box(1_795_308_822));
-            written += writer.written();
+        for template in &templates {
+            let _ = black_box(template.header_name());
+            written += template.write(&mut buffer[..template.output_buffer_len()], black_box(&id), black_box(1_795_308_822));
         }
     });
-    assert!(written > variants.len() * value.len());
+    assert!(written > variants.len() * id.len());
     assert_eq!(count, 0, "Set-Cookie formatting allocated {count} times");
 }
 

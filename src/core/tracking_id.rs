@@ -5,6 +5,9 @@
 /// 8 hex digits, a dot, 16 hex digits.
 pub const MAX_ID_LEN: usize = 25;
 
+/// An ID and the scratch bytes after it, a size that is copied as one block.
+pub const ID_BLOCK_LEN: usize = 32;
+
 pub trait RandomSource {
     /// `None` when no random bits can be had (the OS refused a seed).
     fn try_next_u32(&mut self) -> Option<u32>;
@@ -39,26 +42,53 @@ fn hex_len(value: u64) -> usize {
 
 /// `%x` of `value` into `out[at..]`, returning where it ends. Writes 16 bytes whatever the
 /// length: the ones past the digits are scratch for the next write to overwrite.
-fn put_hex(out: &mut [u8; MAX_ID_LEN], at: usize, value: u64) -> usize {
+#[inline(always)]
+fn put_hex(out: &mut [u8; ID_BLOCK_LEN], at: usize, value: u64) -> usize {
     let len = hex_len(value);
     out[at..][..16].copy_from_slice(&padded_hex_digits(value)[16 - len..][..16]);
     at + len
 }
 
-/// Writes a fresh ID into `out` and returns its length; the bytes after it are scratch. `now_us`
-/// is asked only when httpd gave no request time, as in stock.
-pub fn mint_id(
-    random: &mut impl RandomSource,
-    request_time_us: u64,
-    now_us: impl FnOnce() -> u64,
-    out: &mut [u8; MAX_ID_LEN],
-) -> Option<usize> {
+/// A new ID, at the start of a fixed-size block so that copying it needs no length-dependent code.
+#[derive(Clone, Copy, Debug)]
+pub struct MintedId {
+    block: [u8; ID_BLOCK_LEN],
+    len: usize,
+}
+
+impl MintedId {
+    pub fn bytes(&self) -> &[u8] {
+        &self.block[..self.len]
+    }
+
+    /// The ID, then scratch bytes.
+    pub fn block(&self) -> &[u8; ID_BLOCK_LEN] {
+        &self.block
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Any text in an ID's place, for testing what is built around it.
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> Self {
+        let mut block = [0; ID_BLOCK_LEN];
+        block[..text.len()].copy_from_slice(text.as_bytes());
+        Self { block, len: text.len() }
+    }
+}
+
+/// A fresh ID. `now_us` is asked only when httpd gave no request time, as in stock.
+pub fn mint_id(random: &mut impl RandomSource, request_time_us: u64, now_us: impl FnOnce() -> u64) -> Option<MintedId> {
     let random_bits = random.try_next_u32()?;
     let time_us = if request_time_us != 0 { request_time_us } else { now_us() };
 
-    let dot = put_hex(out, 0, u64::from(random_bits));
-    out[dot] = b'.';
-    Some(put_hex(out, dot + 1, time_us))
+    let mut block = [0; ID_BLOCK_LEN];
+    let dot = put_hex(&mut block, 0, u64::from(random_bits));
+    block[dot] = b'.';
+    let len = put_hex(&mut block, dot + 1, time_us);
+    Some(MintedId { block, len })
 }
 
 #[cfg(test)]
@@ -73,9 +103,9 @@ mod tests {
     }
 
     fn mint(random: u32, request_time_us: u64, now_us: u64) -> String {
-        let mut out = [0u8; MAX_ID_LEN];
-        let n = mint_id(&mut Fixed(Some(random)), request_time_us, || now_us, &mut out).unwrap();
-        String::from_utf8(out[..n].to_vec()).unwrap()
+        let id = mint_id(&mut Fixed(Some(random)), request_time_us, || now_us).unwrap();
+        assert_eq!(&id.block()[..id.len()], id.bytes());
+        String::from_utf8(id.bytes().to_vec()).unwrap()
     }
 
     #[test]
@@ -104,7 +134,6 @@ mod tests {
 
     #[test]
     fn no_id_without_random_bits() {
-        let mut out = [0u8; MAX_ID_LEN];
-        assert_eq!(mint_id(&mut Fixed(None), 1, || 1, &mut out), None);
+        assert!(mint_id(&mut Fixed(None), 1, || 1).is_none());
     }
 }

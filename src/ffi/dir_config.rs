@@ -6,9 +6,9 @@ use super::bindings::apr_pool_t;
 use super::guard::catching;
 use super::log;
 use super::module::module_index;
-use super::pool::{PoolStr, alloc_value, config_slot};
+use super::pool::{PoolStr, alloc_value, alloc_zeroed, config_slot};
 use crate::core::cookie_scan::CookieFinder;
-use crate::core::set_cookie::CookieAttributes;
+use crate::core::set_cookie::{CookieAttributes, SetCookieTemplate};
 use crate::core::settings::{DEFAULT_COOKIE_NAME, DirSettings};
 
 /// Lives in a config pool, freed without running destructors: every field owns no heap memory
@@ -17,11 +17,12 @@ use crate::core::settings::{DEFAULT_COOKIE_NAME, DirSettings};
 pub struct DirConfig {
     settings: DirSettings<PoolStr>,
     /// Derived from `settings` whenever they change, not per request: the cookie name in effect
-    /// (in pool memory, so the note named after it has a pool-owned key), its scanner, and the
-    /// Set-Cookie attributes with defaults applied.
+    /// (in pool memory, so the note named after it has a pool-owned key), its scanner, the
+    /// Set-Cookie attributes with defaults applied and the header template made from them.
     name: PoolStr,
     finder: CookieFinder<'static>,
     attributes: CookieAttributes<'static>,
+    template: SetCookieTemplate<'static>,
 }
 
 impl DirConfig {
@@ -30,7 +31,9 @@ impl DirConfig {
     unsafe fn new(pool: *mut apr_pool_t) -> Self {
         let name = unsafe { PoolStr::copy(pool, DEFAULT_COOKIE_NAME) };
         let settings = DirSettings::UNSET;
-        Self { settings, name, finder: CookieFinder::new(name.bytes()), attributes: Self::attributes_of(&settings) }
+        let attributes = Self::attributes_of(&settings);
+        let template = unsafe { template_in(pool, &attributes) };
+        Self { settings, name, finder: CookieFinder::new(name.bytes()), attributes, template }
     }
 
     fn attributes_of(settings: &DirSettings<PoolStr>) -> CookieAttributes<'static> {
@@ -41,14 +44,25 @@ impl DirConfig {
         &self.settings
     }
 
-    /// Applies `change` to the settings and derives the rest again.
-    pub fn change_settings<T>(&mut self, change: impl FnOnce(&mut DirSettings<PoolStr>) -> T) -> T {
+    /// Applies `change` to the settings and derives the rest again, in `pool` (the record's).
+    ///
+    /// # Safety
+    /// `pool` is a live APR pool that outlives the record.
+    pub unsafe fn change_settings<T>(
+        &mut self,
+        pool: *mut apr_pool_t,
+        change: impl FnOnce(&mut DirSettings<PoolStr>) -> T,
+    ) -> T {
         let result = change(&mut self.settings);
         if let Some(name) = self.settings.name.filter(|name| name.as_ptr() != self.name.as_ptr()) {
             self.name = name;
             self.finder = CookieFinder::new(name.bytes());
         }
-        self.attributes = Self::attributes_of(&self.settings);
+        let attributes = Self::attributes_of(&self.settings);
+        if attributes != self.attributes {
+            self.attributes = attributes;
+            self.template = unsafe { template_in(pool, &attributes) };
+        }
         result
     }
 
@@ -60,15 +74,32 @@ impl DirConfig {
         &self.finder
     }
 
-    pub fn cookie_attributes(&self) -> &CookieAttributes<'static> {
-        &self.attributes
+    pub fn set_cookie_template(&self) -> &SetCookieTemplate<'static> {
+        &self.template
     }
 
-    fn merged(base: &Self, inner: &Self) -> Self {
+    /// httpd merges per request; the template is built again only if neither record's fits
+    /// (the common inner section only switches CookieTracking).
+    ///
+    /// # Safety
+    /// `pool` is a live APR pool that outlives the record.
+    unsafe fn merged(pool: *mut apr_pool_t, base: &Self, inner: &Self) -> Self {
         let named = if inner.settings.name.is_some() { inner } else { base };
         let settings = base.settings.merged_with(&inner.settings);
-        Self { settings, name: named.name, finder: named.finder.clone(), attributes: Self::attributes_of(&settings) }
+        let attributes = Self::attributes_of(&settings);
+        let template = match [base, inner].into_iter().find(|record| record.attributes == attributes) {
+            Some(record) => record.template,
+            None => unsafe { template_in(pool, &attributes) },
+        };
+        Self { settings, name: named.name, finder: named.finder.clone(), attributes, template }
     }
+}
+
+/// # Safety
+/// `pool` is a live APR pool that outlives the template.
+unsafe fn template_in(pool: *mut apr_pool_t, attributes: &CookieAttributes) -> SetCookieTemplate<'static> {
+    let text = unsafe { alloc_zeroed(pool, SetCookieTemplate::text_buffer_len(attributes)) };
+    SetCookieTemplate::build(attributes, text)
 }
 
 /// This module's record in a per-directory config vector (`r->per_dir_config`).
@@ -104,7 +135,7 @@ pub unsafe extern "C" fn merge_dir_config(
             } else if base_config.settings.is_unset() {
                 inner
             } else {
-                alloc_value(pool, DirConfig::merged(base_config, inner_config)).cast()
+                alloc_value(pool, DirConfig::merged(pool, base_config, inner_config)).cast()
             }
         },
         |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_dir_config: {panic}")) },

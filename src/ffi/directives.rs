@@ -51,7 +51,7 @@ pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *c
             let config = &mut *dir.cast::<DirConfig>();
             let pool = (*cmd).pool;
             let arg = c_bytes(arg).unwrap_or_default();
-            match config.change_settings(|settings| settings.apply_text(directive, arg, |bytes| PoolStr::copy(pool, bytes))) {
+            match config.change_settings(pool, |settings| settings.apply_text(directive, arg, |bytes| PoolStr::copy(pool, bytes))) {
                 Ok(warning) => {
                     if let Some(warning) = warning {
                         warn(cmd, &warning);
@@ -70,7 +70,7 @@ pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_i
     catching(
         || unsafe {
             let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
-            (*dir.cast::<DirConfig>()).change_settings(|settings| settings.apply_flag(directive, on != 0));
+            (*dir.cast::<DirConfig>()).change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
             std::ptr::null()
         },
         |panic| log_panic(cmd, panic),

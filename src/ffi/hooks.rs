@@ -17,9 +17,8 @@ use super::dir_config::{DirConfig, dir_config};
 use super::guard::catching;
 use super::log;
 use super::module::module_index;
-use super::pool::{PoolStr, alloc_slot_with_bytes, alloc_slot_with_copy, alloc_value, c_bytes, config_slot};
-use crate::core::byte_writer::ByteWriter;
-use crate::core::tracking_id::{MAX_ID_LEN, mint_id};
+use super::pool::{PoolStr, alloc_slot_with_copy, alloc_slot_with_uninit, alloc_value, c_bytes, config_slot};
+use crate::core::tracking_id::{ID_BLOCK_LEN, mint_id};
 use crate::random::{ThreadRandom, reseed_after_fork};
 
 /// What this module knows about one request, kept in `r->request_config`.
@@ -133,29 +132,26 @@ unsafe fn early_lookup(r: *mut request_rec) -> c_int {
 /// Mints an ID and adds its Set-Cookie header. Returns the ID and a slot for the request's state,
 /// in the pool block the header lives in; `None` (logged) if there were no random bits.
 unsafe fn mint_cookie<'a>(r: *mut request_rec, config: &DirConfig) -> Option<(PoolStr, &'a mut MaybeUninit<RequestState>)> {
-    let attributes = config.cookie_attributes();
-    let header_capacity = attributes.max_header_len(MAX_ID_LEN);
-    let (slot, bytes) = unsafe { alloc_slot_with_bytes((*r).pool, MAX_ID_LEN + 1 + header_capacity) };
-    let (id_buffer, header) = bytes.split_at_mut(MAX_ID_LEN + 1);
-
     let request_time_us = u64::try_from(unsafe { (*r).request_time }).unwrap_or(0);
     let now_us = || std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_micros() as u64);
-    let id_array = id_buffer.first_chunk_mut::<MAX_ID_LEN>().expect("the ID buffer holds MAX_ID_LEN + 1 bytes");
-    let Some(id_len) = mint_id(&mut ThreadRandom, request_time_us, now_us, id_array) else {
+    let Some(id) = mint_id(&mut ThreadRandom, request_time_us, now_us) else {
         unsafe { log::request(r, log::ERR, "no tracking cookie set: the OS gave no random seed") };
         return None;
     };
-    // Minting may leave scratch digits after the ID.
-    id_buffer[id_len] = 0;
-    // SAFETY: the buffer is request pool memory with a NUL at `id_len`.
-    let id = unsafe { PoolStr::from_pool_buffer(id_buffer, id_len) };
 
-    let mut writer = ByteWriter::new(header);
-    attributes.write_header(&mut writer, id.bytes(), (request_time_us / 1_000_000) as i64);
-    let header_len = writer.written();
-    header[header_len] = 0;
-    unsafe { apr_table_addn((*r).err_headers_out, attributes.header_name().as_ptr(), header.as_ptr().cast()) };
-    Some((id, slot))
+    let template = config.set_cookie_template();
+    let (slot, bytes) = unsafe { alloc_slot_with_uninit((*r).pool, ID_BLOCK_LEN + template.output_buffer_len()) };
+    let (id_buffer, header) = bytes.split_at_mut(ID_BLOCK_LEN);
+    // An ID is shorter than its block, so the NUL fits.
+    id_buffer.write_copy_of_slice(id.block());
+    id_buffer[id.len()].write(0);
+    // SAFETY: request pool memory, initialised up to the NUL at `id.len()`.
+    let id_string = unsafe { PoolStr::from_pool_buffer(id_buffer, id.len()) };
+
+    let header_len = template.write(header, &id, (request_time_us / 1_000_000) as i64);
+    header[header_len].write(0);
+    unsafe { apr_table_addn((*r).err_headers_out, template.header_name().as_ptr(), header.as_ptr().cast()) };
+    Some((id_string, slot))
 }
 
 unsafe fn track(r: *mut request_rec) -> c_int {

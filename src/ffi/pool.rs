@@ -24,12 +24,13 @@ impl PoolStr {
         Self { ptr: NonNull::new(ptr).expect("apr_pstrmemdup never returns NULL"), len: bytes.len() }
     }
 
-    /// Wraps the first `len` bytes of pool memory, which must hold a NUL at `len`.
+    /// Wraps the first `len` bytes of pool memory.
     ///
     /// # Safety
-    /// `buffer` is memory of a pool outliving the handle, and `buffer[len] == 0`.
-    pub unsafe fn from_pool_buffer(buffer: &mut [u8], len: usize) -> Self {
-        debug_assert_eq!(buffer[len], 0);
+    /// `buffer` is memory of a pool outliving the handle, its first `len` bytes are initialised
+    /// and `buffer[len]` is an initialised NUL.
+    pub unsafe fn from_pool_buffer(buffer: &[MaybeUninit<u8>], len: usize) -> Self {
+        debug_assert_eq!(unsafe { buffer[len].assume_init() }, 0);
         Self { ptr: NonNull::from(buffer).cast(), len }
     }
 
@@ -86,17 +87,30 @@ pub unsafe fn alloc_slot_with_copy<'a, T>(pool: *mut apr_pool_t, bytes: &[u8]) -
     }
 }
 
-/// A slot for a `T`, then `len` + 1 zeroed bytes (room for `len` bytes and a NUL), in one pool
-/// block.
+/// A slot for a `T`, then `len` uninitialised bytes, in one pool block.
 ///
 /// # Safety
 /// `pool` is a live APR pool that outlives `'a`.
-pub unsafe fn alloc_slot_with_bytes<'a, T>(pool: *mut apr_pool_t, len: usize) -> (&'a mut MaybeUninit<T>, &'a mut [u8]) {
-    let (mut slot, bytes) = unsafe { alloc_slot_and_tail::<T>(pool, len + 1) };
-    // SAFETY: the tail holds `len + 1` bytes; zeroing makes them initialised.
+pub unsafe fn alloc_slot_with_uninit<'a, T>(
+    pool: *mut apr_pool_t,
+    len: usize,
+) -> (&'a mut MaybeUninit<T>, &'a mut [MaybeUninit<u8>]) {
+    let (mut slot, bytes) = unsafe { alloc_slot_and_tail::<T>(pool, len) };
+    // SAFETY: the tail holds `len` bytes, which `MaybeUninit` allows to be uninitialised.
+    unsafe { (slot.as_mut(), NonNull::slice_from_raw_parts(bytes.cast(), len).as_mut()) }
+}
+
+/// `len` zeroed bytes of pool memory.
+///
+/// # Safety
+/// `pool` is a live APR pool that outlives `'a`.
+pub unsafe fn alloc_zeroed<'a>(pool: *mut apr_pool_t, len: usize) -> &'a mut [u8] {
+    let raw: *mut u8 = unsafe { apr_palloc(pool, len) }.cast();
+    let raw = NonNull::new(raw).expect("apr_palloc never returns NULL");
+    // SAFETY: the block holds `len` bytes; zeroing makes them initialised.
     unsafe {
-        bytes.write_bytes(0, len + 1);
-        (slot.as_mut(), NonNull::slice_from_raw_parts(bytes, len + 1).as_mut())
+        raw.write_bytes(0, len);
+        NonNull::slice_from_raw_parts(raw, len).as_mut()
     }
 }
 
