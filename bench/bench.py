@@ -151,11 +151,13 @@ class Server:
     _ids = iter(range(1000000))
     _ids_lock = threading.Lock()
 
-    def __init__(self, workdir, name, mpm, module_conf, callgrind_out=None):
+    def __init__(self, workdir, name, mpm, module_conf, callgrind_out=None, layout=0):
         # httpd's per-request work grows with the length of the file's path (directory walk), so
-        # every server's directory name has the same length: s000001, s000002, ...
+        # every server's directory name has the same length: s000001, s000002, ... `layout` pads
+        # it by that many bytes, which moves where httpd's strings fall relative to 8- and 32-byte
+        # boundaries (see part_callgrind).
         with Server._ids_lock:
-            self.dir = os.path.join(workdir, "s%06d" % next(Server._ids))
+            self.dir = os.path.join(workdir, "s%06d%s" % (next(Server._ids), "_" * layout))
         self.run_dir = os.path.join(self.dir, "run")
         self.docroot = os.path.join(self.dir, "htdocs")
         os.makedirs(self.run_dir)
@@ -428,10 +430,11 @@ def callgrind_total(path):
     return v
 
 
-def callgrind_run(workdir, key, module_conf, wl_index, cookie, n, keepalive, expects_cookie, expect_parts):
-    name = "cg-%s-w%d-n%d" % (key, wl_index, n)
+def callgrind_run(workdir, key, module_conf, wl_index, cookie, n, keepalive, expects_cookie, expect_parts,
+                  layout):
+    name = "cg-%s-w%d-n%d-l%d" % (key, wl_index, n, layout)
     out = os.path.join(workdir, name + ".callgrind.out")  # written after the request loop: any length
-    srv = Server(workdir, name, "prefork", module_conf, callgrind_out=out)
+    srv = Server(workdir, name, "prefork", module_conf, callgrind_out=out, layout=layout)
     try:
         srv.start(ready_timeout=120)
         headers = send_requests(srv.port, n, cookie, keepalive)
@@ -446,19 +449,26 @@ def callgrind_run(workdir, key, module_conf, wl_index, cookie, n, keepalive, exp
 
 
 def part_callgrind(args, workdir, cols):
+    """Slopes per (configuration, workload), each the mean over the layouts.
+
+    Where httpd's strings fall relative to 8- and 32-byte boundaries changes what its SIMD string
+    functions cost, and a module's allocations move them: one layout alone moved a module cost by
+    up to 60 instructions either way. Each configuration is therefore measured in several
+    layouts (server directory names of different lengths) and the slopes are averaged; the spread
+    of the module cost across layouts is reported too.
+    """
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for key, _label, conf, expects, parts in cols:
-            for wi, (_wl, cookie) in enumerate(WORKLOADS):
-                for n in (args.n1, args.n2):
-                    jobs[(key, wi, n)] = pool.submit(callgrind_run, workdir, key, conf, wi, cookie, n,
-                                                     args.keepalive, expects, parts)
-                if key == cols[0][0] and wi == 1:
-                    # One run repeated under the same conditions (queued right after it), to show the
-                    # run-to-run noise (timing-dependent paths in httpd, e.g. a read that finds no
-                    # data yet and polls).
-                    jobs["repeat"] = pool.submit(callgrind_run, workdir, key + "-repeat", conf, wi, cookie,
-                                                 args.n2, args.keepalive, expects, parts)
+        for layout in args.layouts:
+            for key, _label, conf, expects, parts in cols:
+                for wi, (_wl, cookie) in enumerate(WORKLOADS):
+                    for n in (args.n1, args.n2):
+                        jobs[(key, wi, n, layout)] = pool.submit(callgrind_run, workdir, key, conf, wi, cookie, n,
+                                                                 args.keepalive, expects, parts, layout)
+                    if key == cols[0][0] and wi == 1 and layout == args.layouts[0]:
+                        # One run repeated under the same conditions, to show the run-to-run noise.
+                        jobs["repeat"] = pool.submit(callgrind_run, workdir, key + "-repeat", conf, wi, cookie,
+                                                     args.n2, args.keepalive, expects, parts, layout)
         results, errors = {}, []
         for k, f in jobs.items():
             try:
@@ -466,13 +476,27 @@ def part_callgrind(args, workdir, cols):
             except Exception as e:  # one broken column must not hide the others
                 errors.append(str(e))
     slopes = {}
-    if "repeat" in results and (cols[0][0], 1, args.n2) in results:
-        slopes["repeat"] = abs(results["repeat"] - results[(cols[0][0], 1, args.n2)]) / (args.n2 - args.n1)
+    first = (cols[0][0], 1, args.n2, args.layouts[0])
+    if "repeat" in results and first in results:
+        slopes["repeat"] = abs(results["repeat"] - results[first]) / (args.n2 - args.n1)
     for key, *_ in cols:
         for wi in range(len(WORKLOADS)):
-            a, b = results.get((key, wi, args.n1)), results.get((key, wi, args.n2))
-            slopes[(key, wi)] = None if a is None or b is None else (b - a) / (args.n2 - args.n1)
+            per_layout = []
+            for layout in args.layouts:
+                a, b = results.get((key, wi, args.n1, layout)), results.get((key, wi, args.n2, layout))
+                per_layout.append(None if a is None or b is None else (b - a) / (args.n2 - args.n1))
+            slopes[(key, wi, "layouts")] = per_layout
+            slopes[(key, wi)] = None if None in per_layout else sum(per_layout) / len(per_layout)
     return slopes, errors
+
+
+def module_cost_range(slopes, key, wi):
+    """(lowest, highest) module cost of `key` across layouts, each against no module in the same layout."""
+    ours, none = slopes.get((key, wi, "layouts")), slopes.get(("none", wi, "layouts"))
+    if not ours or not none or None in ours or None in none:
+        return None
+    costs = [o - n for o, n in zip(ours, none)]
+    return min(costs), max(costs)
 
 
 def fmt_int(x):
@@ -490,6 +514,9 @@ def render_callgrind(args, cols, slopes):
                "Module cost = slope - no-module slope.\n"
                % (HTTPD, conn, args.n2, args.n1, args.n2 - args.n1))
     out.append("All-opts = `%s`.\n" % "; ".join(ALL_OPTIONS))
+    out.append("Each slope is the mean over %d layouts (server directory names padded by %s bytes, which "
+               "moves httpd's strings relative to 8- and 32-byte boundaries).\n"
+               % (len(args.layouts), ", ".join(str(l) for l in args.layouts)))
     if "repeat" in slopes:
         out.append("Run-to-run noise: repeating one %d-request run changed its total by %.0f instructions per "
                    "request of the slope.\n" % (args.n2, slopes["repeat"]))
@@ -518,6 +545,16 @@ def render_callgrind(args, cols, slopes):
             ok = cost[a] is not None and cost[b] is not None and cost[b] > 0
             row += " | %s" % ("%.2f" % (cost[a] / cost[b]) if ok else "n/a")
         out.append(row + " |")
+    out.append("")
+    out.append("Module cost per layout, lowest to highest:\n")
+    out.append("| workload | " + " | ".join(labels[k] for k in mods) + " |")
+    out.append("|" + "---|" * (len(mods) + 1))
+    for wi, (wl, _c) in enumerate(WORKLOADS):
+        cells = []
+        for k in mods:
+            spread = module_cost_range(slopes, k, wi)
+            cells.append("n/a" if spread is None else "%s to %s" % (fmt_int(spread[0]), fmt_int(spread[1])))
+        out.append("| %s | %s |" % (wl, " | ".join(cells)))
     out.append("")
     return "\n".join(out)
 
@@ -787,6 +824,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n1", type=int, default=int(os.environ.get("BENCH_N1", 200)))
     ap.add_argument("--n2", type=int, default=int(os.environ.get("BENCH_N2", 2200)))
+    ap.add_argument("--layouts", default=os.environ.get("BENCH_LAYOUTS", "0,9,18,27"),
+                    help="comma-separated server directory paddings, in bytes, to average the callgrind "
+                         "slopes over")
     ap.add_argument("--keepalive", action="store_true",
                     default=os.environ.get("BENCH_KEEPALIVE") == "1",
                     help="callgrind part: all requests on one keep-alive connection instead of one "
@@ -811,6 +851,7 @@ def main():
                     help="keep server dirs and callgrind outputs here (default: temporary, removed)")
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    args.layouts = [int(l) for l in args.layouts.split(",") if l.strip()]
     if args.n2 <= args.n1 or args.n1 < 1:
         ap.error("need 1 <= n1 < n2")
 

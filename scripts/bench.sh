@@ -3,7 +3,8 @@
 # (criterion), printed as one Markdown report and written to bench/RESULTS.md.
 # The work is done by bench/bench.py (Python 3 standard library); see its --help for the knobs.
 # Environment: MODULE_SO (our module, default target/release/libmod_usertrack.so), STOCK_SO, HTTPD,
-# BENCH_N1/BENCH_N2 (callgrind request counts), BENCH_WRK_ROUNDS, BENCH_WRK_DURATION,
+# BENCH_N1/BENCH_N2 (callgrind request counts), BENCH_LAYOUTS (directory paddings the callgrind
+# slopes are averaged over), BENCH_WRK_ROUNDS, BENCH_WRK_DURATION,
 # BENCH_SKIP=callgrind,wrk,criterion, BENCH_KEEP_DIR (keep server dirs and callgrind outputs).
 # Every server is stopped on exit (bench.py stops its own; the trap below is a second net).
 set -euo pipefail
