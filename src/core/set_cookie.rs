@@ -118,7 +118,7 @@ impl<'a> SetCookieTemplate<'a> {
         attributes.max_fixed_text_len() + BLOCK_LEN
     }
 
-    /// The template for `attributes`, its text in `buffer` (`text_buffer_len` zeroed bytes).
+    /// The template for `attributes`, its text in `buffer` (`text_buffer_len` bytes).
     pub fn build(attributes: &CookieAttributes, buffer: &'a mut [u8]) -> Self {
         let mut out = ByteWriter::new(buffer);
         out.put(attributes.name);
@@ -133,7 +133,7 @@ impl<'a> SetCookieTemplate<'a> {
                 out.put_decimal(attributes.expires_seconds);
             }
         }
-        let suffix_at = if attributes.dated() { out.written() } else { usize::MAX };
+        let date_at = attributes.dated().then(|| out.written());
         if let Some(domain) = attributes.domain {
             out.put(DOMAIN);
             out.put(domain);
@@ -157,7 +157,7 @@ impl<'a> SetCookieTemplate<'a> {
         Self {
             text: &text[..end + BLOCK_LEN],
             middle_at,
-            suffix_at: suffix_at.min(end),
+            suffix_at: date_at.unwrap_or(end),
             date_offset_seconds: attributes.dated().then_some(attributes.expires_seconds),
             header_name: attributes.header_name(),
         }
