@@ -4,6 +4,7 @@ pub mod byte_writer;
 pub mod config_words;
 pub mod cookie_scan;
 pub mod expires;
+pub mod hex;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;

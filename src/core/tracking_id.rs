@@ -2,6 +2,8 @@
 //! without zero padding, the shape stock httpd 2.4 uses (`%x.%lx`), so log tooling built for
 //! the stock module keeps working.
 
+use super::hex::hex_digits;
+
 /// 8 hex digits, a dot, 16 hex digits.
 pub const MAX_ID_LEN: usize = 25;
 
@@ -13,25 +15,12 @@ pub trait RandomSource {
     fn try_next_u32(&mut self) -> Option<u32>;
 }
 
-/// The two lower-case hex digits of every byte value.
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    let digits = b"0123456789abcdef";
-    let mut pairs = [[0; 2]; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        pairs[byte] = [digits[byte >> 4], digits[byte & 15]];
-        byte += 1;
-    }
-    pairs
-};
-
 /// The 16 hex digits of `value` (with leading zeros), then 16 bytes of padding, so that any 16
 /// bytes from the first significant digit can be copied as one fixed-size block.
+#[inline(always)]
 fn padded_hex_digits(value: u64) -> [u8; 32] {
     let mut digits = [0u8; 32];
-    for (pair, byte) in digits.chunks_exact_mut(2).zip(value.to_be_bytes()) {
-        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
-    }
+    digits[..16].copy_from_slice(&hex_digits(value));
     digits
 }
 
