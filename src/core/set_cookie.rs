@@ -101,7 +101,46 @@ pub struct SetCookieTemplate<'a> {
     suffix_at: usize,
     /// For a dated header: the seconds from the request time to the date.
     date_offset_seconds: Option<u32>,
+    /// The common header, undated with short pieces, in a form written without bounds checks.
+    short: Option<ShortTemplate>,
+    output_buffer_len: usize,
     header_name: &'static CStr,
+}
+
+/// An undated header whose prefix and middle fit a block each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ShortTemplate {
+    prefix: [u8; BLOCK_LEN],
+    prefix_len: usize,
+    middle: [u8; BLOCK_LEN],
+    middle_len: usize,
+}
+
+/// What `ShortTemplate::write` needs: three blocks and the NUL, rounded up.
+const SHORT_OUTPUT_LEN: usize = 4 * BLOCK_LEN;
+
+impl ShortTemplate {
+    fn new(prefix: &[u8], middle: &[u8]) -> Option<Self> {
+        let block = |piece: &[u8]| {
+            let mut block = [0; BLOCK_LEN];
+            block.get_mut(..piece.len())?.copy_from_slice(piece);
+            Some(block)
+        };
+        Some(Self { prefix: block(prefix)?, prefix_len: prefix.len(), middle: block(middle)?, middle_len: middle.len() })
+    }
+
+    /// Every offset is capped at a block, so the compiler sees that each copy fits `out`.
+    #[inline(always)]
+    fn write(&self, out: &mut [MaybeUninit<u8>; SHORT_OUTPUT_LEN], id: &MintedId) -> usize {
+        out[..BLOCK_LEN].write_copy_of_slice(&self.prefix);
+        let mut at = self.prefix_len.min(BLOCK_LEN);
+        out[at..][..ID_BLOCK_LEN].write_copy_of_slice(id.block());
+        at += id.len().min(ID_BLOCK_LEN);
+        out[at..][..BLOCK_LEN].write_copy_of_slice(&self.middle);
+        at += self.middle_len.min(BLOCK_LEN);
+        out[at].write(0);
+        at
+    }
 }
 
 /// Out of line, or the compiler merges both branches of `put_piece` into one length-dependent
@@ -154,11 +193,16 @@ impl<'a> SetCookieTemplate<'a> {
         let end = out.written();
         out.put(&[0; BLOCK_LEN]);
         let text: &'a [u8] = buffer;
+        let short = if attributes.dated() { None } else { ShortTemplate::new(&text[..middle_at], &text[middle_at..end]) };
+        let date_len = if attributes.dated() { NETSCAPE_DATE_LEN } else { 0 };
+        let pieces_output_len = end + MAX_ID_LEN + date_len + BLOCK_LEN;
         Self {
             text: &text[..end + BLOCK_LEN],
             middle_at,
             suffix_at: date_at.unwrap_or(end),
             date_offset_seconds: attributes.dated().then_some(attributes.expires_seconds),
+            short,
+            output_buffer_len: if short.is_some() { pieces_output_len.max(SHORT_OUTPUT_LEN) } else { pieces_output_len },
             header_name: attributes.header_name(),
         }
     }
@@ -173,8 +217,7 @@ impl<'a> SetCookieTemplate<'a> {
 
     /// How many bytes `write` needs, slack for its fixed-size copies included.
     pub fn output_buffer_len(&self) -> usize {
-        let date_len = if self.date_offset_seconds.is_some() { NETSCAPE_DATE_LEN } else { 0 };
-        self.text_end() + MAX_ID_LEN + date_len + BLOCK_LEN
+        self.output_buffer_len
     }
 
     /// Copies `text[start..end]` to `out[at..]`; a short piece as one block, trailing bytes and
@@ -190,10 +233,18 @@ impl<'a> SetCookieTemplate<'a> {
         at + len
     }
 
-    /// Writes the header for `id` into `out` (`output_buffer_len` bytes) and returns its length.
-    /// Bytes after it are scratch.
+    /// Writes the header for `id` and a NUL into `out` (`output_buffer_len` bytes) and returns
+    /// the header's length. Bytes after the NUL are scratch.
     #[inline]
     pub fn write(&self, out: &mut [MaybeUninit<u8>], id: &MintedId, request_time_seconds: i64) -> usize {
+        match (&self.short, out.first_chunk_mut()) {
+            (Some(short), Some(out)) => short.write(out, id),
+            _ => self.write_pieces(out, id, request_time_seconds),
+        }
+    }
+
+    /// `write` for any template.
+    fn write_pieces(&self, out: &mut [MaybeUninit<u8>], id: &MintedId, request_time_seconds: i64) -> usize {
         let mut at = self.put_piece(out, 0, 0, self.middle_at);
         out[at..][..ID_BLOCK_LEN].write_copy_of_slice(id.block());
         at += id.len();
@@ -203,6 +254,7 @@ impl<'a> SetCookieTemplate<'a> {
             out[at..][..NETSCAPE_DATE_LEN].write_copy_of_slice(&date);
             at = self.put_piece(out, at + NETSCAPE_DATE_LEN, self.suffix_at, self.text_end());
         }
+        out[at].write(0);
         at
     }
 }
@@ -220,11 +272,19 @@ mod tests {
         let template = SetCookieTemplate::build(&attributes, &mut text);
         assert_eq!(template.header_name(), attributes.header_name());
         // Garbage, not zeros: the header must not depend on what the buffer held.
-        let mut out = vec![MaybeUninit::new(b'#'); template.output_buffer_len()];
-        let len = template.write(&mut out, &MintedId::from_text(value), REQUEST_TIME);
-        // SAFETY: every byte was initialised above.
-        let bytes: Vec<u8> = out[..len].iter().map(|byte| unsafe { byte.assume_init() }).collect();
-        String::from_utf8(bytes).unwrap()
+        let id = MintedId::from_text(value);
+        let written = |write: &dyn Fn(&mut [MaybeUninit<u8>]) -> usize| {
+            let mut out = vec![MaybeUninit::new(b'#'); template.output_buffer_len()];
+            let len = write(&mut out);
+            // SAFETY: every byte was initialised above.
+            let bytes: Vec<u8> = out[..=len].iter().map(|byte| unsafe { byte.assume_init() }).collect();
+            assert_eq!(bytes[len], 0, "NUL-terminated");
+            String::from_utf8(bytes[..len].to_vec()).unwrap()
+        };
+        let text = written(&|out| template.write(out, &id, REQUEST_TIME));
+        // The short form, where there is one, writes what the general one does.
+        assert_eq!(text, written(&|out| template.write_pieces(out, &id, REQUEST_TIME)));
+        text
     }
 
     #[test]
@@ -358,7 +418,20 @@ mod tests {
         );
     }
 
-    /// Pieces longer than one block are copied whole, and IDs of every length fit.
+    #[test]
+    fn the_common_headers_have_the_short_form() {
+        let template = |attributes: CookieAttributes| {
+            let mut text = vec![0u8; SetCookieTemplate::text_buffer_len(&attributes)];
+            SetCookieTemplate::build(&attributes, &mut text).short.is_some()
+        };
+        assert!(template(DEFAULTS));
+        assert!(template(CookieAttributes { style: Style::Cookie, expires_seconds: 31_536_000, ..DEFAULTS }));
+        assert!(!template(CookieAttributes { expires_seconds: 60, ..DEFAULTS }), "dated");
+        assert!(!template(CookieAttributes { name: &[b'n'; 32], ..DEFAULTS }), "long prefix");
+        assert!(!template(CookieAttributes { domain: Some(b".example.com"), secure: true, ..DEFAULTS }), "long middle");
+    }
+
+    /// Pieces longer than one block are copied whole, and IDs of every length fit either form.
     #[test]
     fn long_names_and_domains_and_every_id_length() {
         let name = "n".repeat(40);
@@ -372,6 +445,7 @@ mod tests {
         };
         for id_len in 1..=MAX_ID_LEN {
             let id = "f".repeat(id_len);
+            assert_eq!(header(DEFAULTS, &id), format!("Apache={id}; path=/"));
             assert_eq!(
                 header(attributes, &id),
                 format!("{name}={id}; path=/; expires=Sun, 22-Nov-26 00:54:42 GMT; domain={domain}; Secure")
