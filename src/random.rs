@@ -28,6 +28,7 @@ pub fn reseed_after_fork() {
 pub struct ThreadRandom;
 
 impl RandomSource for ThreadRandom {
+    #[inline]
     fn try_next_u32(&mut self) -> Option<u32> {
         let generation = FORK_GENERATION.load(Ordering::Relaxed);
         GENERATOR.with_borrow_mut(|slot| match slot {

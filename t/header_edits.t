@@ -1,7 +1,8 @@
-# A Cookie header another module edits between post_read_request and fixups
-# (mod_headers' "early" edits run right after our early look): fixups notices
-# the change, uses the header as edited, and replaces the early notes, as
-# stock, which reads the header only in fixups, would see it.
+# A Cookie header another module edits, removes or adds between
+# post_read_request and fixups (mod_headers' "early" edits run right after our
+# early look): fixups notices the change, uses the header as edited, and
+# replaces the early notes, as stock, which reads the header only in fixups,
+# would see it.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -11,7 +12,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use UsertrackTest;
 
-plan tests => 12, need_module 'mod_usertrack.c', need_module 'mod_headers.c';
+plan tests => 24, need_module 'mod_usertrack.c', need_module 'mod_headers.c';
 
 my $tag = new_tag('edited');
 my $res = req(GET => '/index.html', host => 'editedcookie.test', tag => $tag,
@@ -42,3 +43,18 @@ ok t_cmp($res->code, 200, 'no header to edit: status');
 ok t_cmp(scalar @sc, 1, 'no header to edit: a cookie is minted');
 $e = log_entry($tag) // {};
 ok t_cmp(($sc[0] // '') =~ /^Apache=\Q$e->{cookie}\E;/ ? 1 : 0, 1, 'no header to edit: the note is the minted ID');
+
+# Headers added after the early look found no tracking cookie: fixups finds
+# the cookie in them and mints none.
+for my $case (['added', 'addedcookie.test', []],
+              ['swapped', 'swappedcookie.test', ['X-Drop' => 'gone']],
+              ['appended', 'appendedcookie.test', [Cookie => 'x=1']]) {
+    my ($name, $host, $headers) = @$case;
+    $tag = new_tag($name);
+    $res = req(GET => '/index.html', host => $host, tag => $tag, headers => $headers);
+    ok t_cmp($res->code, 200, "$name header: status");
+    ok t_cmp(scalar set_cookies($res), 0, "$name header: the cookie is found, none minted");
+    $e = log_entry($tag) // {};
+    ok t_cmp($e->{cookie}, "$name.value", "$name header: %{cookie}n is the added value");
+    ok t_cmp($e->{apache}, "$name.value", "$name header: %{Apache}n is the added value");
+}

@@ -10,5 +10,6 @@ mod hooks;
 mod log;
 mod module;
 mod pool;
+mod request_state;
 
 pub use module::usertrack_module;

@@ -100,6 +100,17 @@ pub unsafe fn alloc_slot_with_uninit<'a, T>(
     unsafe { (slot.as_mut(), NonNull::slice_from_raw_parts(bytes.cast(), len).as_mut()) }
 }
 
+/// `len` uninitialised bytes of pool memory.
+///
+/// # Safety
+/// `pool` is a live APR pool that outlives `'a`.
+pub unsafe fn alloc_uninit<'a>(pool: *mut apr_pool_t, len: usize) -> &'a mut [MaybeUninit<u8>] {
+    let raw: *mut MaybeUninit<u8> = unsafe { apr_palloc(pool, len) }.cast();
+    let raw = NonNull::new(raw).expect("apr_palloc never returns NULL");
+    // SAFETY: the block holds `len` bytes, which `MaybeUninit` allows to be uninitialised.
+    unsafe { NonNull::slice_from_raw_parts(raw, len).as_mut() }
+}
+
 /// `len` zeroed bytes of pool memory.
 ///
 /// # Safety
