@@ -6,7 +6,8 @@
 
 use std::ffi::c_char;
 
-use super::bindings::{apr_array_header_t, apr_table_entry_t, apr_table_t};
+use super::bindings::{apr_table_entry_t, apr_table_t};
+use super::table::entries;
 
 /// A `Cookie` entry of a request's `headers_in`, as found.
 #[derive(Clone, Copy)]
@@ -16,16 +17,6 @@ pub struct CookieHeader {
     entry: *const apr_table_entry_t,
     key: *const c_char,
     pub value: *const c_char,
-}
-
-/// `apr_table_elts`, a macro in apr_tables.h: a table starts with its entry array.
-unsafe fn entries<'a>(table: *const apr_table_t) -> &'a [apr_table_entry_t] {
-    let array = unsafe { &*table.cast::<apr_array_header_t>() };
-    match usize::try_from(array.nelts) {
-        // SAFETY: an APR table's array holds `nelts` initialised `apr_table_entry_t`s.
-        Ok(len) if len > 0 => unsafe { std::slice::from_raw_parts(array.elts.cast(), len) },
-        _ => &[],
-    }
 }
 
 /// Whether a header name is `Cookie`, compared as `apr_table_get` does (ASCII case folded).

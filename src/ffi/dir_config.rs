@@ -20,6 +20,8 @@ pub struct DirConfig {
     /// (in pool memory, so the note named after it has a pool-owned key), its scanner, the
     /// Set-Cookie attributes with defaults applied and the header template made from them.
     name: PoolStr,
+    /// Whether `name` is `cookie` (in any case): the two notes are then one.
+    name_is_cookie_note: bool,
     finder: CookieFinder<'static>,
     attributes: CookieAttributes<'static>,
     template: SetCookieTemplate<'static>,
@@ -33,7 +35,14 @@ impl DirConfig {
         let settings = DirSettings::UNSET;
         let attributes = Self::attributes_of(&settings);
         let template = unsafe { template_in(pool, &attributes) };
-        Self { settings, name, finder: CookieFinder::new(name.bytes()), attributes, template }
+        Self {
+            settings,
+            name,
+            name_is_cookie_note: is_cookie_note(name),
+            finder: CookieFinder::new(name.bytes()),
+            attributes,
+            template,
+        }
     }
 
     fn attributes_of(settings: &DirSettings<PoolStr>) -> CookieAttributes<'static> {
@@ -56,6 +65,7 @@ impl DirConfig {
         let result = change(&mut self.settings);
         if let Some(name) = self.settings.name.filter(|name| name.as_ptr() != self.name.as_ptr()) {
             self.name = name;
+            self.name_is_cookie_note = is_cookie_note(name);
             self.finder = CookieFinder::new(name.bytes());
         }
         let attributes = Self::attributes_of(&self.settings);
@@ -68,6 +78,11 @@ impl DirConfig {
 
     pub fn cookie_name(&self) -> PoolStr {
         self.name
+    }
+
+    /// Whether the note named after the cookie is the `cookie` note itself.
+    pub fn name_is_cookie_note(&self) -> bool {
+        self.name_is_cookie_note
     }
 
     pub fn finder(&self) -> &CookieFinder<'static> {
@@ -91,8 +106,20 @@ impl DirConfig {
             Some(record) => record.template,
             None => unsafe { template_in(pool, &attributes) },
         };
-        Self { settings, name: named.name, finder: named.finder.clone(), attributes, template }
+        Self {
+            settings,
+            name: named.name,
+            name_is_cookie_note: named.name_is_cookie_note,
+            finder: named.finder.clone(),
+            attributes,
+            template,
+        }
     }
+}
+
+/// Notes are named as APR compares keys: ASCII case folded.
+fn is_cookie_note(name: PoolStr) -> bool {
+    name.bytes().eq_ignore_ascii_case(b"cookie")
 }
 
 /// # Safety

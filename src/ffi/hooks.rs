@@ -20,6 +20,7 @@ use super::guard::catching;
 use super::log;
 use super::pool::{PoolStr, alloc_slot_with_copy, alloc_slot_with_uninit, alloc_uninit, c_bytes};
 use super::request_state::{self, RequestState, id_before_redirect, mint_buffer_len};
+use super::table;
 use crate::core::tracking_id::{ID_BLOCK_LEN, mint_id};
 use crate::random::{ThreadRandom, reseed_after_fork};
 
@@ -33,11 +34,22 @@ unsafe fn lookup_cookie_header(r: *mut request_rec, known: Option<CookieLookup>)
 }
 
 /// The `cookie` note, as stock, and one named after the cookie for `%{Apache}n`.
+///
+/// They replace notes of the same names, as `apr_table_setn` does. In a table without such a
+/// note, `apr_table_addn` leaves exactly what `apr_table_setn` would, for less: so when the
+/// table is empty (as in post_read_request), the notes are added, unless they are one.
 #[inline(always)]
-unsafe fn set_notes(r: *mut request_rec, name: PoolStr, value: PoolStr) {
+unsafe fn set_notes(r: *mut request_rec, config: &DirConfig, value: PoolStr) {
+    let notes = unsafe { (*r).notes };
+    let name = config.cookie_name();
     unsafe {
-        apr_table_setn((*r).notes, c"cookie".as_ptr(), value.as_ptr());
-        apr_table_setn((*r).notes, name.as_ptr(), value.as_ptr());
+        if table::is_empty(notes) && !config.name_is_cookie_note() {
+            apr_table_addn(notes, c"cookie".as_ptr(), value.as_ptr());
+            apr_table_addn(notes, name.as_ptr(), value.as_ptr());
+        } else {
+            apr_table_setn(notes, c"cookie".as_ptr(), value.as_ptr());
+            apr_table_setn(notes, name.as_ptr(), value.as_ptr());
+        }
     }
 }
 
@@ -67,7 +79,7 @@ unsafe fn early_lookup(r: *mut request_rec) -> c_int {
     let state = match header.and_then(|header| config.finder().find(header)) {
         Some(value) => {
             let (slot, found) = unsafe { alloc_slot_with_copy(pool, value) };
-            unsafe { set_notes(r, config.cookie_name(), found) };
+            unsafe { set_notes(r, config, found) };
             slot.write(early(Some(found), None))
         }
         None => {
@@ -128,7 +140,7 @@ unsafe fn track(r: *mut request_rec) -> c_int {
         Decision::Mint(site) => site,
     };
     let Some(id) = (unsafe { mint_cookie(r, config, buffer) }) else { return DECLINED };
-    unsafe { set_notes(r, config.cookie_name(), id) };
+    unsafe { set_notes(r, config, id) };
     state.id = Some(id);
     OK
 }
@@ -175,7 +187,7 @@ unsafe fn decide<'a>(r: *mut request_rec, config: &DirConfig, existing: Option<&
     };
     let id = found.or_else(|| unsafe { id_before_redirect(r) });
     if let Some(id) = id.filter(|_| !notes_already_set) {
-        unsafe { set_notes(r, config.cookie_name(), id) };
+        unsafe { set_notes(r, config, id) };
     }
     let new_state = RequestState { scanned_with: config, lookup, found, id, mint_buffer: None };
     if id.is_some() {

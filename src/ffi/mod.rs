@@ -11,5 +11,6 @@ mod log;
 mod module;
 mod pool;
 mod request_state;
+mod table;
 
 pub use module::usertrack_module;
