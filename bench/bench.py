@@ -698,9 +698,13 @@ def render_wrk(args, wanted, wl_list, rps, shares):
         cells = []
         for a, b in ratio_cols:
             ratios = [x / y for x, y in zip(rps[(wl, a)], rps[(wl, b)])]
-            cells.append("%s / %s %.1f%%" % (labels[a], labels[b], 100.0 * statistics.median(ratios)))
+            quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+            cells.append("%s / %s %.1f%% (middle half %.1f%% to %.1f%%)"
+                         % (labels[a], labels[b], 100.0 * statistics.median(ratios),
+                            100.0 * quartiles[0], 100.0 * quartiles[2]))
         paired.append("%s: %s" % (wl, ", ".join(cells)))
-    out.append("Median of the per-round ratios (each pair measured back to back): " + "; ".join(paired) + ".\n")
+    out.append("Median of the per-round ratios (each pair measured back to back), with the range of "
+               "the middle half of them: " + "; ".join(paired) + ".\n")
     ours, others = shares
     out.append("CPU time during the rounds: httpd + wrk used %.0f%% of the machine (%d CPUs), other "
                "processes %.0f%%%s\n"
@@ -833,8 +837,10 @@ def main():
                          "connection per request (module cost is the same; the httpd total is lower)")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", os.cpu_count() or 1)),
                     help="callgrind runs in parallel (instruction counts do not depend on it)")
-    ap.add_argument("--wrk-rounds", type=int, default=int(os.environ.get("BENCH_WRK_ROUNDS", 6)))
-    ap.add_argument("--wrk-duration", type=int, default=int(os.environ.get("BENCH_WRK_DURATION", 4)))
+    # Many short rounds: the machine's speed drifts over seconds, so a pair measured back to back
+    # within two seconds shares more of it than one spread over eight.
+    ap.add_argument("--wrk-rounds", type=int, default=int(os.environ.get("BENCH_WRK_ROUNDS", 30)))
+    ap.add_argument("--wrk-duration", type=int, default=int(os.environ.get("BENCH_WRK_DURATION", 1)))
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--wrk-connections", type=int, default=32)
     ap.add_argument("--wrk-new-visitor", action="store_true",
