@@ -100,6 +100,10 @@ impl RandomSource for FixedRandom {
     fn try_next_u32(&mut self) -> Option<u32> {
         Some(self.0)
     }
+    fn try_fill(&mut self, out: &mut [u8]) -> bool {
+        out.fill(self.0 as u8);
+        true
+    }
 }
 
 fn bench_mint_id(c: &mut Criterion) {

@@ -113,6 +113,10 @@ impl RandomSource for FixedRandom {
     fn try_next_u32(&mut self) -> Option<u32> {
         Some(self.0)
     }
+    fn try_fill(&mut self, out: &mut [u8]) -> bool {
+        out.fill(self.0 as u8);
+        true
+    }
 }
 
 #[test]

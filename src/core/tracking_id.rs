@@ -13,6 +13,10 @@ pub const ID_BLOCK_LEN: usize = 32;
 pub trait RandomSource {
     /// `None` when no random bits can be had (the OS refused a seed).
     fn try_next_u32(&mut self) -> Option<u32>;
+
+    /// Fills `out` with random bytes (UUIDs take 10 or 16); false, `out` unspecified, when no
+    /// random bits can be had.
+    fn try_fill(&mut self, out: &mut [u8]) -> bool;
 }
 
 /// The 16 hex digits of `value` (with leading zeros), then 16 bytes of padding, so that any 16
@@ -88,6 +92,9 @@ mod tests {
     impl RandomSource for Fixed {
         fn try_next_u32(&mut self) -> Option<u32> {
             self.0
+        }
+        fn try_fill(&mut self, out: &mut [u8]) -> bool {
+            self.0.inspect(|&value| out.fill(value as u8)).is_some()
         }
     }
 
