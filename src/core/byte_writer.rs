@@ -1,5 +1,7 @@
 //! Appends bytes into a caller-provided buffer, so formatting needs no heap.
 
+use std::fmt;
+
 pub struct ByteWriter<'a> {
     buffer: &'a mut [u8],
     written: usize,
@@ -17,8 +19,8 @@ impl<'a> ByteWriter<'a> {
         self.written += bytes.len();
     }
 
-    pub fn put_decimal(&mut self, value: u32) {
-        let mut digits = [0u8; 10];
+    pub fn put_decimal(&mut self, value: u64) {
+        let mut digits = [0u8; 20];
         let mut start = digits.len();
         let mut rest = value;
         loop {
@@ -34,6 +36,14 @@ impl<'a> ByteWriter<'a> {
 
     pub fn written(&self) -> usize {
         self.written
+    }
+}
+
+/// For `Display` types (IP addresses): `core::fmt` writes straight into the buffer, no heap.
+impl fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.put(text.as_bytes());
+        Ok(())
     }
 }
 
@@ -53,6 +63,13 @@ mod tests {
     fn numbers_match_printf() {
         assert_eq!(render(|w| w.put_decimal(0)), "0");
         assert_eq!(render(|w| w.put_decimal(4_294_967_295)), "4294967295");
+        assert_eq!(render(|w| w.put_decimal(u64::MAX)), "18446744073709551615");
+    }
+
+    #[test]
+    fn display_types_write_into_the_buffer() {
+        use std::fmt::Write;
+        assert_eq!(render(|w| write!(w, "{}", std::net::Ipv6Addr::LOCALHOST).unwrap()), "::1");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod config_words;
 pub mod cookie_scan;
 pub mod expires;
 pub mod hex;
+pub mod id_format;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;

@@ -169,7 +169,7 @@ impl<'a> SetCookieTemplate<'a> {
                 out.put(EXPIRES);
             } else {
                 out.put(MAX_AGE);
-                out.put_decimal(attributes.expires_seconds);
+                out.put_decimal(u64::from(attributes.expires_seconds));
             }
         }
         let date_at = attributes.dated().then(|| out.written());
