@@ -12,3 +12,4 @@ pub mod settings;
 pub mod substring;
 pub mod token;
 pub mod tracking_id;
+pub mod unique_clock;
