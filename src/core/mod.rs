@@ -9,6 +9,7 @@ pub mod id_format;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;
+pub mod signing;
 pub mod substring;
 pub mod token;
 pub mod tracking_id;
