@@ -2,18 +2,23 @@
 //! (per-thread counter, so tests running in parallel do not disturb each other) must not move
 //! while they run. Covers cookie scanning, ID minting (with the module's per-thread CSPRNG, after
 //! its one-time seeding, and with a fixed source), Set-Cookie formatting in every style and the
-//! Netscape date.
+//! Netscape date; the other ID formats, the shape check, the shared clock, and signing and
+//! verifying (and cloning a key ring, which shows it owns no heap memory).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
+use std::sync::atomic::AtomicU64;
 
 use mod_usertrack::core::cookie_scan::CookieFinder;
+use mod_usertrack::core::id_format::{FormattedId, has_id_shape, legacy_id, uuid_v4, uuid_v7};
 use mod_usertrack::core::netscape_date::netscape_date;
 use mod_usertrack::core::set_cookie::{CookieAttributes, SetCookieTemplate};
 use mod_usertrack::core::settings::{SameSite, Style};
+use mod_usertrack::core::signing::{KeyRing, SIGNED_VALUE_CAPACITY, Verdict};
 use mod_usertrack::core::tracking_id::{RandomSource, mint_id};
+use mod_usertrack::core::unique_clock::next_unique_us;
 use mod_usertrack::random::ThreadRandom;
 
 struct CountingAllocator;
@@ -189,4 +194,51 @@ fn date_formatting_does_not_allocate() {
     });
     assert!(checksum > 0);
     assert_eq!(count, 0, "netscape_date allocated {count} times");
+}
+
+#[test]
+fn other_id_formats_and_the_shape_check_do_not_allocate() {
+    assert!(ThreadRandom.try_fill(&mut [0; 16]));
+    let clock = AtomicU64::new(0);
+    let addresses: [&[u8]; 5] = [b"192.0.2.7", b"::ffff:192.0.2.7", b"2001:db8::1", b"fe80::1%eth0", b"garbage"];
+    let mut shaped = 0;
+    let count = allocations_during(|| {
+        for i in 0..200u64 {
+            let mut v4 = [0u8; 16];
+            let mut v7 = [0u8; 10];
+            assert!(ThreadRandom.try_fill(&mut v4) && ThreadRandom.try_fill(&mut v7));
+            let time_us = next_unique_us(&clock, black_box(1_700_000_000_000_000 + i));
+            let apache = mint_id(&mut FixedRandom(i as u32), time_us, || 1).unwrap();
+            let ids = [
+                FormattedId::from(&apache),
+                legacy_id(black_box(addresses[i as usize % addresses.len()]), time_us),
+                uuid_v4(v4),
+                uuid_v7(time_us / 1000, v7),
+            ];
+            shaped += ids.iter().filter(|id| has_id_shape(black_box(id.bytes()))).count();
+            shaped += usize::from(has_id_shape(black_box(b"not.an id")));
+        }
+    });
+    assert_eq!(shaped, 800);
+    assert_eq!(count, 0, "ID formats allocated {count} times");
+}
+
+#[test]
+fn signing_and_verifying_do_not_allocate() {
+    // Built at config time; allocating there is fine.
+    let keys = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n";
+    let ring = KeyRing::from_file_contents("/k", keys.as_bytes(), 0o600).unwrap();
+    let mut signed = [0u8; SIGNED_VALUE_CAPACITY];
+    let mut verified = 0;
+    let count = allocations_during(|| {
+        let ring = black_box(&ring).clone();
+        for i in 0..200u8 {
+            let len = ring.sign(NAME, black_box(&[b'1', b'.', b'0' + i % 10]), &mut signed);
+            verified += usize::from(matches!(ring.verify(NAME, black_box(&signed[..len])), Verdict::Signed { .. }));
+            signed[0] ^= 1;
+            verified += usize::from(ring.verify(NAME, black_box(&signed[..len])) == Verdict::Forged);
+        }
+    });
+    assert_eq!(verified, 400);
+    assert_eq!(count, 0, "signing allocated {count} times");
 }
