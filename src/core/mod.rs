@@ -6,6 +6,7 @@ pub mod cookie_scan;
 pub mod expires;
 pub mod hex;
 pub mod id_format;
+pub mod log_escape;
 pub mod netscape_date;
 pub mod set_cookie;
 pub mod settings;
