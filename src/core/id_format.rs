@@ -259,7 +259,7 @@ fn is_legacy_address(address: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::tracking_id::{RandomSource, mint_id};
+    use crate::core::tracking_id::{FixedRandom, mint_id};
     use proptest::prelude::*;
     use regex::bytes::Regex;
 
@@ -408,20 +408,9 @@ mod tests {
         assert!(!has_id_shape(&[b'1'; MAX_FORMATTED_ID_LEN + 1]));
     }
 
-    struct Fixed(u32);
-    impl RandomSource for Fixed {
-        fn try_next_u32(&mut self) -> Option<u32> {
-            Some(self.0)
-        }
-        fn try_fill(&mut self, out: &mut [u8]) -> bool {
-            out.fill(self.0 as u8);
-            true
-        }
-    }
-
     #[test]
     fn apache_ids_convert_unchanged() {
-        let minted = mint_id(&mut Fixed(0xd2e9002), 0x660d2e900a927, || 1).unwrap();
+        let minted = mint_id(&mut FixedRandom(Some(0xd2e9002)), 0x660d2e900a927, || 1).unwrap();
         assert_eq!(text(FormattedId::from(&minted)), "d2e9002.660d2e900a927");
     }
 
@@ -448,7 +437,7 @@ mod tests {
 
         #[test]
         fn every_writer_output_has_the_shape(random: u32, time_us: u64, unix_ms: u64, v4: [u8; 16], v7: [u8; 10]) {
-            let apache = mint_id(&mut Fixed(random), time_us.max(1), || 1).unwrap();
+            let apache = mint_id(&mut FixedRandom(Some(random)), time_us.max(1), || 1).unwrap();
             for id in [FormattedId::from(&apache), uuid_v4(v4), uuid_v7(unix_ms, v7)] {
                 prop_assert!(has_id_shape(id.bytes()), "{:?}", id);
                 prop_assert!(is_cookie_value(id.bytes()), "{:?}", id);

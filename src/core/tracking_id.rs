@@ -84,22 +84,26 @@ pub fn mint_id(random: &mut impl RandomSource, request_time_us: u64, now_us: imp
     Some(MintedId { block, len })
 }
 
+/// A random source for tests: always the same value (its low byte for `try_fill`), or none.
+#[cfg(test)]
+pub(crate) struct FixedRandom(pub Option<u32>);
+
+#[cfg(test)]
+impl RandomSource for FixedRandom {
+    fn try_next_u32(&mut self) -> Option<u32> {
+        self.0
+    }
+    fn try_fill(&mut self, out: &mut [u8]) -> bool {
+        self.0.inspect(|&value| out.fill(value as u8)).is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    struct Fixed(Option<u32>);
-    impl RandomSource for Fixed {
-        fn try_next_u32(&mut self) -> Option<u32> {
-            self.0
-        }
-        fn try_fill(&mut self, out: &mut [u8]) -> bool {
-            self.0.inspect(|&value| out.fill(value as u8)).is_some()
-        }
-    }
-
     fn mint(random: u32, request_time_us: u64, now_us: u64) -> String {
-        let id = mint_id(&mut Fixed(Some(random)), request_time_us, || now_us).unwrap();
+        let id = mint_id(&mut FixedRandom(Some(random)), request_time_us, || now_us).unwrap();
         assert_eq!(&id.block()[..id.len()], id.bytes());
         String::from_utf8(id.bytes().to_vec()).unwrap()
     }
@@ -130,6 +134,6 @@ mod tests {
 
     #[test]
     fn no_id_without_random_bits() {
-        assert!(mint_id(&mut Fixed(None), 1, || 1).is_none());
+        assert!(mint_id(&mut FixedRandom(None), 1, || 1).is_none());
     }
 }

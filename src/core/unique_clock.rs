@@ -8,7 +8,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `max(now_us, previous + 1)`, stored as the new last value in one atomic step.
+/// `max(now_us, previous + 1)`, stored as the new last value in one atomic step. (At
+/// `u64::MAX` µs, in the year 586,524, it stays there instead of wrapping to 0.)
 ///
 /// Relaxed ordering is enough: every read-modify-write of one atomic sees the value the last
 /// one stored (one total modification order), and no other memory is published through it.
@@ -28,30 +29,24 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Arc;
 
-    #[test]
-    fn follows_the_clock_when_calls_are_sparse() {
+    /// Clock readings in, values out, from a fresh counter.
+    fn handed_out(readings: &[u64]) -> Vec<u64> {
         let last = AtomicU64::new(0);
-        assert_eq!(next_unique_us(&last, 1_000), 1_000);
-        assert_eq!(next_unique_us(&last, 2_000), 2_000);
-        assert_eq!(next_unique_us(&last, 2_500), 2_500);
-        assert_eq!(last.load(Ordering::Relaxed), 2_500);
+        let values: Vec<u64> = readings.iter().map(|&now| next_unique_us(&last, now)).collect();
+        assert_eq!(last.load(Ordering::Relaxed), *values.last().unwrap());
+        values
     }
 
     #[test]
-    fn same_microsecond_moves_on() {
-        let last = AtomicU64::new(0);
-        assert_eq!(next_unique_us(&last, 1_000), 1_000);
-        assert_eq!(next_unique_us(&last, 1_000), 1_001);
-        assert_eq!(next_unique_us(&last, 1_000), 1_002);
-        // Once the clock passes the counter, it is followed again.
-        assert_eq!(next_unique_us(&last, 1_010), 1_010);
-    }
-
-    #[test]
-    fn a_clock_stepping_back_does_not_repeat_values() {
-        let last = AtomicU64::new(0);
-        assert_eq!(next_unique_us(&last, 5_000), 5_000);
-        assert_eq!(next_unique_us(&last, 4_000), 5_001);
+    fn sequences() {
+        // Sparse calls follow the clock.
+        assert_eq!(handed_out(&[1_000, 2_000, 2_500]), [1_000, 2_000, 2_500]);
+        // The same microsecond moves on, until the clock passes the counter again.
+        assert_eq!(handed_out(&[1_000, 1_000, 1_000, 1_010]), [1_000, 1_001, 1_002, 1_010]);
+        // A clock stepping back repeats no value.
+        assert_eq!(handed_out(&[5_000, 4_000, 5_001]), [5_000, 5_001, 5_002]);
+        // At the end of time the counter stays put rather than wrap to 0.
+        assert_eq!(handed_out(&[u64::MAX, 1]), [u64::MAX, u64::MAX]);
     }
 
     #[test]
