@@ -153,11 +153,11 @@ impl KeyRing {
     /// Writes `id~tag` into `out`, signed with the first key; returns its length.
     /// Panics if `id` is longer than `MAX_FORMATTED_ID_LEN` (no ID format is).
     pub fn sign(&self, cookie_name: &[u8], id: &[u8], out: &mut [u8; SIGNED_VALUE_CAPACITY]) -> usize {
+        assert!(id.len() <= MAX_FORMATTED_ID_LEN, "IDs are at most {MAX_FORMATTED_ID_LEN} bytes");
         let full_tag = Self::mac(self.primary(), cookie_name, id).finalize().into_bytes();
         let mut encoded = [0u8; ENCODED_TAG_LEN];
         URL_SAFE_NO_PAD.encode_slice(&full_tag[..TAG_LEN], &mut encoded).expect("16 bytes are 22 characters");
-        let mut writer = ByteWriter::new(&mut out[..MAX_FORMATTED_ID_LEN + 1 + ENCODED_TAG_LEN]);
-        assert!(id.len() <= MAX_FORMATTED_ID_LEN, "IDs are at most {MAX_FORMATTED_ID_LEN} bytes");
+        let mut writer = ByteWriter::new(out);
         writer.put(id);
         writer.put(&[SEPARATOR]);
         writer.put(&encoded);
@@ -261,6 +261,12 @@ mod tests {
         let longest = [b'9'; MAX_FORMATTED_ID_LEN];
         let value = signed(&ring, b"Apache", &longest);
         assert_eq!(ring.verify(b"Apache", &value), Verdict::Signed { id: &longest, by_primary: true });
+    }
+
+    #[test]
+    #[should_panic(expected = "IDs are at most 64 bytes")]
+    fn signing_an_over_long_id_panics_rather_than_truncating() {
+        signed(&ring(&[key_line(1)]), b"Apache", &[b'1'; MAX_FORMATTED_ID_LEN + 1]);
     }
 
     #[test]
