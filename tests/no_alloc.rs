@@ -1,9 +1,11 @@
 //! The pure core's per-request functions do no heap allocation: a counting global allocator
 //! (per-thread counter, so tests running in parallel do not disturb each other) must not move
 //! while they run. Covers cookie scanning, ID minting (with the module's per-thread CSPRNG, after
-//! its one-time seeding, and with a fixed source), Set-Cookie formatting in every style and the
+//! its one-time seeding, and with a fixed source), Set-Cookie formatting in every style, the
 //! Netscape date; the other ID formats, the shape check, the shared clock, and signing and
-//! verifying (and cloning a key ring, which shows it owns no heap memory).
+//! verifying (and cloning a key ring, which shows it owns no heap memory); and the per-request
+//! decision with every option (each ID format, validation, signing, renewal, the transition,
+//! injection).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -12,13 +14,15 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::AtomicU64;
 
 use mod_usertrack::core::cookie_scan::CookieFinder;
-use mod_usertrack::core::id_format::{FormattedId, has_id_shape, legacy_id, uuid_v4, uuid_v7};
+use mod_usertrack::core::id_format::{IdFormat, has_id_shape, legacy_id, uuid_v4, uuid_v7};
 use mod_usertrack::core::netscape_date::netscape_date;
 use mod_usertrack::core::set_cookie::{CookieAttributes, SetCookieTemplate};
 use mod_usertrack::core::settings::{SameSite, Style};
+use mod_usertrack::core::cookie_inject::Injection;
 use mod_usertrack::core::signing::{KeyRing, SIGNED_VALUE_CAPACITY, Verdict};
 use mod_usertrack::core::tracking_id::{RandomSource, mint_id};
 use mod_usertrack::core::unique_clock::next_unique_us;
+use mod_usertrack::core::visit::{MintInputs, Outcome, Policy, Signing, decide};
 use mod_usertrack::random::ThreadRandom;
 
 struct CountingAllocator;
@@ -177,7 +181,7 @@ fn set_cookie_formatting_does_not_allocate() {
     let count = allocations_during(|| {
         for template in &templates {
             let _ = black_box(template.header_name());
-            written += template.write(&mut buffer[..template.output_buffer_len()], black_box(&id), black_box(1_795_308_822));
+            written += template.write(&mut buffer[..template.output_buffer_len(id.len())], black_box(&id), black_box(1_795_308_822));
         }
     });
     assert!(written > variants.len() * id.len());
@@ -210,12 +214,12 @@ fn other_id_formats_and_the_shape_check_do_not_allocate() {
             let time_us = next_unique_us(&clock, black_box(1_700_000_000_000_000 + i));
             let apache = mint_id(&mut FixedRandom(i as u32), time_us, || 1).unwrap();
             let ids = [
-                FormattedId::from(&apache),
                 legacy_id(black_box(addresses[i as usize % addresses.len()]), time_us),
                 uuid_v4(v4),
                 uuid_v7(time_us / 1000, v7),
             ];
             shaped += ids.iter().filter(|id| has_id_shape(black_box(id.bytes()))).count();
+            shaped += usize::from(has_id_shape(black_box(apache.bytes())));
             shaped += usize::from(has_id_shape(black_box(b"not.an id")));
         }
     });
@@ -241,4 +245,39 @@ fn signing_and_verifying_do_not_allocate() {
     });
     assert_eq!(verified, 400);
     assert_eq!(count, 0, "signing allocated {count} times");
+}
+
+#[test]
+fn the_decision_with_every_option_does_not_allocate() {
+    let keys = KeyRing::from_file_contents("/k", b"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0o600).unwrap();
+    let clock = std::sync::atomic::AtomicU64::new(0);
+    let formats = [IdFormat::Apache, IdFormat::Legacy, IdFormat::Uuid, IdFormat::Uuid7];
+    let policies: Vec<Policy> = formats
+        .iter()
+        .flat_map(|&format| {
+            [None, Some(Signing { keys: &keys, accept_unsigned: true })]
+                .map(|signing| Policy { cookie_name: NAME, format, inject: true, renew: true, validate: true, signing })
+        })
+        .collect();
+    let mint = |policy: &Policy| {
+        MintInputs { request_time_us: 0x0006_60d2_e844_8362, now_us: || 1, client_ip: b"192.0.2.1", random: ThreadRandom, shared_clock: Some(&clock) }
+            .mint(policy)
+    };
+    // Seed this thread's generator before counting.
+    assert!(mint(&policies[0]).is_some());
+    let mut header = [0u8; 512];
+    let mut seen = 0;
+    let count = allocations_during(|| {
+        for policy in &policies {
+            let Outcome::New { value, .. } = decide(policy, None, None, mint) else { panic!("minted") };
+            seen += value.len();
+            for returning in [value.bytes(), value.id(), b"not an id"] {
+                seen += matches!(decide(black_box(policy), Some(returning), None, mint), Outcome::Returning { .. }) as usize;
+            }
+            let injection = Injection { existing: Some(b"a=1, Apache=bad"), name: NAME, value: value.bytes(), drop_existing_pairs: true };
+            seen += injection.write(&mut header[..injection.buffer_len()]);
+        }
+    });
+    assert!(seen > policies.len() * 20);
+    assert_eq!(count, 0, "the decision allocated {count} times");
 }

@@ -2,7 +2,9 @@
 
 pub mod byte_writer;
 pub mod config_words;
+pub mod cookie_inject;
 pub mod cookie_scan;
+pub mod cookie_value;
 pub mod expires;
 pub mod hex;
 pub mod id_format;
@@ -15,3 +17,4 @@ pub mod substring;
 pub mod token;
 pub mod tracking_id;
 pub mod unique_clock;
+pub mod visit;

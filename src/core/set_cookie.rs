@@ -1,5 +1,5 @@
-//! The `Set-Cookie` (or `Set-Cookie2`) header for a freshly minted ID, byte for byte as stock
-//! mod_usertrack writes it: `NAME=VALUE; path=/`, then `expires=`/`max-age=`, `domain=`
+//! The `Set-Cookie` (or `Set-Cookie2`) header for a tracking cookie, byte for byte as stock
+//! mod_usertrack writes it: `NAME=VALUE; path=/` (or `CookiePath`'s path), then `expires=`/`max-age=`, `domain=`
 //! (+ `version=1` for Cookie2), `SameSite=`, `Secure`, `HttpOnly`.
 
 use std::ffi::CStr;
@@ -8,9 +8,10 @@ use std::mem::MaybeUninit;
 use super::byte_writer::ByteWriter;
 use super::netscape_date::{NETSCAPE_DATE_LEN, netscape_date};
 use super::settings::{DEFAULT_COOKIE_NAME, DirSettings, SameSite, Style};
-use super::tracking_id::{ID_BLOCK_LEN, MAX_ID_LEN, MintedId};
+use super::cookie_value::{CookieValue, ID_BLOCK_LEN};
 
-const PATH: &[u8] = b"; path=/";
+pub const DEFAULT_PATH: &[u8] = b"/";
+const PATH: &[u8] = b"; path=";
 const EXPIRES: &[u8] = b"; expires=";
 const MAX_AGE: &[u8] = b"; max-age=";
 const DOMAIN: &[u8] = b"; domain=";
@@ -24,6 +25,7 @@ const LONGEST_DECIMAL_U32: usize = 10;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CookieAttributes<'a> {
     pub name: &'a [u8],
+    pub path: &'a [u8],
     pub domain: Option<&'a [u8]>,
     /// 0: a session cookie.
     pub expires_seconds: u32,
@@ -38,6 +40,7 @@ impl<'a> CookieAttributes<'a> {
     pub const fn defaults(name: &'a [u8]) -> Self {
         Self {
             name,
+            path: DEFAULT_PATH,
             domain: None,
             expires_seconds: 0,
             style: Style::Netscape,
@@ -50,6 +53,7 @@ impl<'a> CookieAttributes<'a> {
     pub fn from_settings<S: Copy>(settings: &DirSettings<S>, bytes: impl Fn(S) -> &'a [u8]) -> Self {
         Self {
             name: settings.name.map_or(DEFAULT_COOKIE_NAME, &bytes),
+            path: settings.path.map_or(DEFAULT_PATH, &bytes),
             domain: settings.domain.map(&bytes),
             expires_seconds: settings.expires.unwrap_or(0),
             style: settings.style.unwrap_or(Style::Netscape),
@@ -66,11 +70,12 @@ impl<'a> CookieAttributes<'a> {
         }
     }
 
-    /// An upper bound on the length of everything but the ID and a Netscape date.
+    /// An upper bound on the length of everything but the value and a Netscape date.
     fn max_fixed_text_len(&self) -> usize {
         self.name.len()
             + 1
             + PATH.len()
+            + self.path.len()
             + EXPIRES.len().max(MAX_AGE.len())
             + LONGEST_DECIMAL_U32
             + self.domain.map_or(0, |domain| DOMAIN.len() + domain.len() + VERSION_1.len())
@@ -88,7 +93,7 @@ impl<'a> CookieAttributes<'a> {
 /// Copies of up to this many bytes are made as one fixed-size block instead of a length-dependent
 /// copy; the template's text and the output buffer carry this much slack for it.
 const BLOCK_LEN: usize = 32;
-const _: () = assert!(ID_BLOCK_LEN <= BLOCK_LEN, "an ID block fits in the output's slack");
+const _: () = assert!(ID_BLOCK_LEN <= BLOCK_LEN, "a short value's block fits in the output's slack");
 
 /// A cookie's Set-Cookie header with the per-request parts left open: `prefix` ID `middle`, and
 /// for a Netscape cookie with an expiry `date suffix`. Built once per config, so that a request
@@ -131,11 +136,11 @@ impl ShortTemplate {
 
     /// Every offset is capped at a block, so the compiler sees that each copy fits `out`.
     #[inline(always)]
-    fn write(&self, out: &mut [MaybeUninit<u8>; SHORT_OUTPUT_LEN], id: &MintedId) -> usize {
+    fn write(&self, out: &mut [MaybeUninit<u8>; SHORT_OUTPUT_LEN], value: &[u8; ID_BLOCK_LEN], value_len: usize) -> usize {
         out[..BLOCK_LEN].write_copy_of_slice(&self.prefix);
         let mut at = self.prefix_len.min(BLOCK_LEN);
-        out[at..][..ID_BLOCK_LEN].write_copy_of_slice(id.block());
-        at += id.len().min(ID_BLOCK_LEN);
+        out[at..][..ID_BLOCK_LEN].write_copy_of_slice(value);
+        at += value_len.min(ID_BLOCK_LEN);
         out[at..][..BLOCK_LEN].write_copy_of_slice(&self.middle);
         at += self.middle_len.min(BLOCK_LEN);
         out[at].write(0);
@@ -164,6 +169,7 @@ impl<'a> SetCookieTemplate<'a> {
         out.put(b"=");
         let middle_at = out.written();
         out.put(PATH);
+        out.put(attributes.path);
         if attributes.expires_seconds != 0 {
             if attributes.dated() {
                 out.put(EXPIRES);
@@ -195,7 +201,7 @@ impl<'a> SetCookieTemplate<'a> {
         let text: &'a [u8] = buffer;
         let short = if attributes.dated() { None } else { ShortTemplate::new(&text[..middle_at], &text[middle_at..end]) };
         let date_len = if attributes.dated() { NETSCAPE_DATE_LEN } else { 0 };
-        let pieces_output_len = end + MAX_ID_LEN + date_len + BLOCK_LEN;
+        let pieces_output_len = end + date_len + BLOCK_LEN;
         Self {
             text: &text[..end + BLOCK_LEN],
             middle_at,
@@ -215,9 +221,10 @@ impl<'a> SetCookieTemplate<'a> {
         self.text.len() - BLOCK_LEN
     }
 
-    /// How many bytes `write` needs, slack for its fixed-size copies included.
-    pub fn output_buffer_len(&self) -> usize {
-        self.output_buffer_len
+    /// How many bytes `write` needs for a value of `value_len` bytes, slack for its fixed-size
+    /// copies included.
+    pub fn output_buffer_len(&self, value_len: usize) -> usize {
+        self.output_buffer_len + value_len.max(ID_BLOCK_LEN)
     }
 
     /// Copies `text[start..end]` to `out[at..]`; a short piece as one block, trailing bytes and
@@ -233,21 +240,37 @@ impl<'a> SetCookieTemplate<'a> {
         at + len
     }
 
-    /// Writes the header for `id` and a NUL into `out` (`output_buffer_len` bytes) and returns
-    /// the header's length. Bytes after the NUL are scratch.
+    /// Writes the header for `value` and a NUL into `out` (`output_buffer_len(value.len())`
+    /// bytes) and returns the header's length. Bytes after the NUL are scratch.
     #[inline]
-    pub fn write(&self, out: &mut [MaybeUninit<u8>], id: &MintedId, request_time_seconds: i64) -> usize {
-        match (&self.short, out.first_chunk_mut()) {
-            (Some(short), Some(out)) => short.write(out, id),
-            _ => self.write_pieces(out, id, request_time_seconds),
+    pub fn write(&self, out: &mut [MaybeUninit<u8>], value: &CookieValue, request_time_seconds: i64) -> usize {
+        match (&self.short, value.short_block(), out.first_chunk_mut()) {
+            (Some(short), Some(block), Some(out)) => short.write(out, block, value.len()),
+            (_, block, _) => self.write_pieces(out, value.bytes(), block, request_time_seconds),
         }
     }
 
-    /// `write` for any template.
-    fn write_pieces(&self, out: &mut [MaybeUninit<u8>], id: &MintedId, request_time_seconds: i64) -> usize {
+    /// `write` for a value as the visitor sent it (a renewed cookie), of any length.
+    pub fn write_bytes(&self, out: &mut [MaybeUninit<u8>], value: &[u8], request_time_seconds: i64) -> usize {
+        self.write_pieces(out, value, None, request_time_seconds)
+    }
+
+    /// `write` for any template; `block` is `value` and zeros, when it fits one.
+    fn write_pieces(
+        &self,
+        out: &mut [MaybeUninit<u8>],
+        value: &[u8],
+        block: Option<&[u8; ID_BLOCK_LEN]>,
+        request_time_seconds: i64,
+    ) -> usize {
         let mut at = self.put_piece(out, 0, 0, self.middle_at);
-        out[at..][..ID_BLOCK_LEN].write_copy_of_slice(id.block());
-        at += id.len();
+        match block {
+            Some(block) => {
+                out[at..][..ID_BLOCK_LEN].write_copy_of_slice(block);
+            }
+            None => put_long_piece(&mut out[at..][..value.len()], value),
+        }
+        at += value.len();
         at = self.put_piece(out, at, self.middle_at, self.suffix_at);
         if let Some(offset) = self.date_offset_seconds {
             let date = netscape_date(request_time_seconds + i64::from(offset));
@@ -272,9 +295,9 @@ mod tests {
         let template = SetCookieTemplate::build(&attributes, &mut text);
         assert_eq!(template.header_name(), attributes.header_name());
         // Garbage, not zeros: the header must not depend on what the buffer held.
-        let id = MintedId::from_text(value);
+        let id = CookieValue::unsigned(value.as_bytes());
         let written = |write: &dyn Fn(&mut [MaybeUninit<u8>]) -> usize| {
-            let mut out = vec![MaybeUninit::new(b'#'); template.output_buffer_len()];
+            let mut out = vec![MaybeUninit::new(b'#'); template.output_buffer_len(value.len())];
             let len = write(&mut out);
             // SAFETY: every byte was initialised above.
             let bytes: Vec<u8> = out[..=len].iter().map(|byte| unsafe { byte.assume_init() }).collect();
@@ -283,7 +306,9 @@ mod tests {
         };
         let text = written(&|out| template.write(out, &id, REQUEST_TIME));
         // The short form, where there is one, writes what the general one does.
-        assert_eq!(text, written(&|out| template.write_pieces(out, &id, REQUEST_TIME)));
+        assert_eq!(text, written(&|out| template.write_pieces(out, id.bytes(), id.short_block(), REQUEST_TIME)));
+        // A value as the visitor sent it gives the same header.
+        assert_eq!(text, written(&|out| template.write_bytes(out, value.as_bytes(), REQUEST_TIME)));
         text
     }
 
@@ -366,6 +391,7 @@ mod tests {
                             for http_only in [false, true] {
                                 let attributes = CookieAttributes {
                                     name: b"id",
+                                    path: DEFAULT_PATH,
                                     domain,
                                     expires_seconds,
                                     style,
@@ -403,11 +429,14 @@ mod tests {
             same_site: Some(SameSite::Lax),
             secure: Some(true),
             http_only: Some(false),
+            path: Some(&b"/shop"[..]),
+            ..DirSettings::UNSET
         };
         assert_eq!(
             CookieAttributes::from_settings(&set, |s| s),
             CookieAttributes {
                 name: b"sid",
+                path: b"/shop",
                 domain: Some(b".a.b"),
                 expires_seconds: 5,
                 style: Style::Cookie,
@@ -415,6 +444,15 @@ mod tests {
                 secure: true,
                 http_only: false,
             }
+        );
+    }
+
+    #[test]
+    fn cookie_path_replaces_the_root() {
+        assert_eq!(header(CookieAttributes { path: b"/shop/", ..DEFAULTS }, "a.b"), "Apache=a.b; path=/shop/");
+        assert_eq!(
+            header(CookieAttributes { path: b"/x", expires_seconds: 60, ..DEFAULTS }, "a.b"),
+            "Apache=a.b; path=/x; expires=Sun, 22-Nov-26 00:54:42 GMT"
         );
     }
 
@@ -443,7 +481,7 @@ mod tests {
             secure: true,
             ..DEFAULTS
         };
-        for id_len in 1..=MAX_ID_LEN {
+        for id_len in 1..=crate::core::cookie_value::VALUE_CAPACITY {
             let id = "f".repeat(id_len);
             assert_eq!(header(DEFAULTS, &id), format!("Apache={id}; path=/"));
             assert_eq!(

@@ -4,7 +4,11 @@
 //! from its parent (stock mod_usertrack has no merge function and resets them instead).
 //! `S` is how the embedding stores strings: pool strings in httpd, byte slices in tests.
 
+use std::fmt;
+
 use super::expires::{browser_cap_warning, parse_expires};
+use super::id_format::IdFormat;
+use super::signing::KeyRing;
 use super::token::is_token;
 
 pub const DEFAULT_COOKIE_NAME: &[u8] = b"Apache";
@@ -92,6 +96,37 @@ pub fn validate_cookie_domain(domain: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Why a `CookiePath` value is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CookiePathError {
+    NotAbsolute(String),
+    BreaksTheHeader(String),
+}
+
+impl fmt::Display for CookiePathError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::NotAbsolute(path) => write!(f, "CookiePath \"{path}\" must start with '/'"),
+            Self::BreaksTheHeader(path) => {
+                write!(f, "CookiePath \"{path}\" may not contain whitespace, ';', ',' or control characters")
+            }
+        }
+    }
+}
+
+/// A path for the cookie's `path=` attribute: absolute, and nothing that would end the
+/// attribute or the header early.
+pub fn validate_cookie_path(path: &[u8]) -> Result<(), CookiePathError> {
+    let shown = || String::from_utf8_lossy(path).into_owned();
+    if path.first() != Some(&b'/') {
+        return Err(CookiePathError::NotAbsolute(shown()));
+    }
+    if path.iter().any(|&b| b.is_ascii_whitespace() || b == b';' || b == b',' || b.is_ascii_control()) {
+        return Err(CookiePathError::BreaksTheHeader(shown()));
+    }
+    Ok(())
+}
+
 /// Directives taking one word, as named in httpd's command table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextDirective {
@@ -100,6 +135,8 @@ pub enum TextDirective {
     Style,
     Name,
     SameSite,
+    IdFormat,
+    Path,
 }
 
 /// On/Off directives.
@@ -108,7 +145,24 @@ pub enum FlagDirective {
     Tracking,
     Secure,
     HttpOnly,
+    Inject,
+    Renew,
+    Validate,
+    SignAcceptUnsigned,
 }
+
+/// A key ring read at config time, compared by identity: two scopes sign alike only if they
+/// name the same loaded file.
+#[derive(Clone, Copy, Debug)]
+pub struct SigningKeys(pub &'static KeyRing);
+
+impl PartialEq for SigningKeys {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for SigningKeys {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirSettings<S> {
@@ -120,6 +174,13 @@ pub struct DirSettings<S> {
     pub same_site: Option<SameSite>,
     pub secure: Option<bool>,
     pub http_only: Option<bool>,
+    pub id_format: Option<IdFormat>,
+    pub inject: Option<bool>,
+    pub renew: Option<bool>,
+    pub path: Option<S>,
+    pub validate: Option<bool>,
+    pub sign_keys: Option<SigningKeys>,
+    pub accept_unsigned: Option<bool>,
 }
 
 impl<S: Copy> DirSettings<S> {
@@ -132,6 +193,13 @@ impl<S: Copy> DirSettings<S> {
         same_site: None,
         secure: None,
         http_only: None,
+        id_format: None,
+        inject: None,
+        renew: None,
+        path: None,
+        validate: None,
+        sign_keys: None,
+        accept_unsigned: None,
     };
 
     /// `self` is the enclosing scope; whatever `inner` sets wins.
@@ -145,12 +213,35 @@ impl<S: Copy> DirSettings<S> {
             same_site: inner.same_site.or(self.same_site),
             secure: inner.secure.or(self.secure),
             http_only: inner.http_only.or(self.http_only),
+            id_format: inner.id_format.or(self.id_format),
+            inject: inner.inject.or(self.inject),
+            renew: inner.renew.or(self.renew),
+            path: inner.path.or(self.path),
+            validate: inner.validate.or(self.validate),
+            sign_keys: inner.sign_keys.or(self.sign_keys),
+            accept_unsigned: inner.accept_unsigned.or(self.accept_unsigned),
         }
     }
 
     /// True when the scope sets no directive at all.
     pub fn is_unset(&self) -> bool {
-        let Self { tracking, name, domain, expires, style, same_site, secure, http_only } = self;
+        let Self {
+            tracking,
+            name,
+            domain,
+            expires,
+            style,
+            same_site,
+            secure,
+            http_only,
+            id_format,
+            inject,
+            renew,
+            path,
+            validate,
+            sign_keys,
+            accept_unsigned,
+        } = self;
         tracking.is_none()
             && name.is_none()
             && domain.is_none()
@@ -159,6 +250,13 @@ impl<S: Copy> DirSettings<S> {
             && same_site.is_none()
             && secure.is_none()
             && http_only.is_none()
+            && id_format.is_none()
+            && inject.is_none()
+            && renew.is_none()
+            && path.is_none()
+            && validate.is_none()
+            && sign_keys.is_none()
+            && accept_unsigned.is_none()
     }
 
     pub fn tracking_enabled(&self) -> bool {
@@ -189,6 +287,11 @@ impl<S: Copy> DirSettings<S> {
                 self.name = Some(keep(arg));
             }
             TextDirective::SameSite => self.same_site = Some(SameSite::parse(arg)?),
+            TextDirective::IdFormat => self.id_format = Some(IdFormat::parse(arg).map_err(|error| error.to_string())?),
+            TextDirective::Path => {
+                validate_cookie_path(arg).map_err(|error| error.to_string())?;
+                self.path = Some(keep(arg));
+            }
         }
         Ok(None)
     }
@@ -198,6 +301,10 @@ impl<S: Copy> DirSettings<S> {
             FlagDirective::Tracking => &mut self.tracking,
             FlagDirective::Secure => &mut self.secure,
             FlagDirective::HttpOnly => &mut self.http_only,
+            FlagDirective::Inject => &mut self.inject,
+            FlagDirective::Renew => &mut self.renew,
+            FlagDirective::Validate => &mut self.validate,
+            FlagDirective::SignAcceptUnsigned => &mut self.accept_unsigned,
         };
         *field = Some(on);
     }
@@ -301,7 +408,44 @@ mod tests {
                 same_site: Some(SameSite::Lax),
                 secure: Some(false),
                 http_only: Some(true),
+                ..Settings::UNSET
             }
+        );
+    }
+
+    #[test]
+    fn new_directives_are_stored() {
+        let mut settings = Settings::UNSET;
+        assert_eq!(apply(&mut settings, TextDirective::IdFormat, "UUID7"), Ok(None));
+        assert_eq!(apply(&mut settings, TextDirective::Path, "/shop/"), Ok(None));
+        for flag in [FlagDirective::Inject, FlagDirective::Renew, FlagDirective::Validate, FlagDirective::SignAcceptUnsigned] {
+            settings.apply_flag(flag, true);
+        }
+        assert_eq!(settings.id_format, Some(IdFormat::Uuid7));
+        assert_eq!(settings.path, Some(&b"/shop/"[..]));
+        assert_eq!(
+            (settings.inject, settings.renew, settings.validate, settings.accept_unsigned),
+            (Some(true), Some(true), Some(true), Some(true))
+        );
+        assert!(!settings.is_unset());
+    }
+
+    #[test]
+    fn cookie_paths_are_absolute_and_cannot_break_the_header() {
+        for good in ["/", "/shop", "/a/b/", "/~user/x.html", "/%20"] {
+            assert_eq!(validate_cookie_path(good.as_bytes()), Ok(()), "{good}");
+        }
+        assert_eq!(
+            validate_cookie_path(b"shop").unwrap_err().to_string(),
+            "CookiePath \"shop\" must start with '/'"
+        );
+        assert_eq!(validate_cookie_path(b"").unwrap_err().to_string(), "CookiePath \"\" must start with '/'");
+        for bad in [&b"/a b"[..], b"/a;b", b"/a,b", b"/a\tb", b"/a\x01", b"/a\x7f", b"/a\r\nX: y"] {
+            assert!(matches!(validate_cookie_path(bad), Err(CookiePathError::BreaksTheHeader(_))), "{bad:?}");
+        }
+        assert_eq!(
+            validate_cookie_path(b"/a;b").unwrap_err().to_string(),
+            "CookiePath \"/a;b\" may not contain whitespace, ';', ',' or control characters"
         );
     }
 
@@ -313,6 +457,8 @@ mod tests {
         assert!(apply(&mut settings, TextDirective::Expires, "100 years").is_err());
         assert!(apply(&mut settings, TextDirective::Style, "x").is_err());
         assert!(apply(&mut settings, TextDirective::SameSite, "x").is_err());
+        assert!(apply(&mut settings, TextDirective::IdFormat, "guid").is_err());
+        assert!(apply(&mut settings, TextDirective::Path, "relative").is_err());
         assert_eq!(settings, Settings::UNSET);
     }
 
@@ -331,9 +477,13 @@ mod tests {
         apply(&mut outer, TextDirective::Style, "Cookie").unwrap();
         apply(&mut outer, TextDirective::Domain, ".example.com").unwrap();
         apply(&mut outer, TextDirective::Expires, "3600").unwrap();
+        outer.apply_flag(FlagDirective::Inject, true);
+        apply(&mut outer, TextDirective::IdFormat, "legacy").unwrap();
         let mut inner = Settings::UNSET;
         apply(&mut inner, TextDirective::Name, "subcookie").unwrap();
         inner.apply_flag(FlagDirective::Secure, true);
+        inner.apply_flag(FlagDirective::Inject, false);
+        apply(&mut inner, TextDirective::Path, "/sub").unwrap();
 
         let merged = outer.merged_with(&inner);
         assert!(merged.tracking_enabled());
@@ -343,6 +493,10 @@ mod tests {
         assert_eq!(merged.name, Some(&b"subcookie"[..]));
         assert_eq!(merged.secure, Some(true));
         assert_eq!(merged.http_only, None);
+        assert_eq!(merged.inject, Some(false));
+        assert_eq!(merged.id_format, Some(IdFormat::Legacy));
+        assert_eq!(merged.path, Some(&b"/sub"[..]));
+        assert_eq!(merged.renew, None);
     }
 
     #[test]

@@ -2,13 +2,12 @@
 //! without zero padding, the shape stock httpd 2.4 uses (`%x.%lx`), so log tooling built for
 //! the stock module keeps working.
 
+use super::cookie_value::{CookieValue, ID_BLOCK_LEN, VALUE_CAPACITY};
 use super::hex::hex_digits;
 
 /// 8 hex digits, a dot, 16 hex digits.
 pub const MAX_ID_LEN: usize = 25;
-
-/// An ID and the scratch bytes after it, a size that is copied as one block.
-pub const ID_BLOCK_LEN: usize = 32;
+const _: () = assert!(MAX_ID_LEN < ID_BLOCK_LEN, "an ID and its scratch bytes fit one block");
 
 pub trait RandomSource {
     /// `None` when no random bits can be had (the OS refused a seed).
@@ -42,46 +41,20 @@ fn put_hex(out: &mut [u8; ID_BLOCK_LEN], at: usize, value: u64) -> usize {
     at + len
 }
 
-/// A new ID, at the start of a fixed-size block so that copying it needs no length-dependent code.
-#[derive(Clone, Copy, Debug)]
-pub struct MintedId {
-    block: [u8; ID_BLOCK_LEN],
-    len: usize,
-}
-
-impl MintedId {
-    pub fn bytes(&self) -> &[u8] {
-        &self.block[..self.len]
-    }
-
-    /// The ID, then scratch bytes.
-    pub fn block(&self) -> &[u8; ID_BLOCK_LEN] {
-        &self.block
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Any text in an ID's place, for testing what is built around it.
-    #[cfg(test)]
-    pub(crate) fn from_text(text: &str) -> Self {
-        let mut block = [0; ID_BLOCK_LEN];
-        block[..text.len()].copy_from_slice(text.as_bytes());
-        Self { block, len: text.len() }
-    }
-}
-
 /// A fresh ID. `now_us` is asked only when httpd gave no request time, as in stock.
-pub fn mint_id(random: &mut impl RandomSource, request_time_us: u64, now_us: impl FnOnce() -> u64) -> Option<MintedId> {
+pub fn mint_id(random: &mut impl RandomSource, request_time_us: u64, now_us: impl FnOnce() -> u64) -> Option<CookieValue> {
     let random_bits = random.try_next_u32()?;
     let time_us = if request_time_us != 0 { request_time_us } else { now_us() };
 
-    let mut block = [0; ID_BLOCK_LEN];
-    let dot = put_hex(&mut block, 0, u64::from(random_bits));
-    block[dot] = b'.';
-    let len = put_hex(&mut block, dot + 1, time_us);
-    Some(MintedId { block, len })
+    let mut id = [0; ID_BLOCK_LEN];
+    let dot = put_hex(&mut id, 0, u64::from(random_bits));
+    id[dot] = b'.';
+    let len = put_hex(&mut id, dot + 1, time_us);
+    // The scratch bytes after the ID are cleared: a short value's block is the value and zeros.
+    id[len..].fill(0);
+    let mut block = [0; VALUE_CAPACITY];
+    block[..ID_BLOCK_LEN].copy_from_slice(&id);
+    Some(CookieValue::from_block(block, len))
 }
 
 /// A random source for tests: always the same value (its low byte for `try_fill`), or none.
@@ -104,7 +77,7 @@ mod tests {
 
     fn mint(random: u32, request_time_us: u64, now_us: u64) -> String {
         let id = mint_id(&mut FixedRandom(Some(random)), request_time_us, || now_us).unwrap();
-        assert_eq!(&id.block()[..id.len()], id.bytes());
+        assert_eq!(&id.short_block().unwrap()[..id.len()], id.bytes());
         String::from_utf8(id.bytes().to_vec()).unwrap()
     }
 

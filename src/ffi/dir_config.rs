@@ -9,7 +9,9 @@ use super::module::module_index;
 use super::pool::{PoolStr, alloc_value, alloc_zeroed, config_slot};
 use crate::core::cookie_scan::CookieFinder;
 use crate::core::set_cookie::{CookieAttributes, SetCookieTemplate};
+use crate::core::id_format::IdFormat;
 use crate::core::settings::{DEFAULT_COOKIE_NAME, DirSettings};
+use crate::core::visit::{Policy, Signing};
 
 /// Lives in a config pool, freed without running destructors: every field owns no heap memory
 /// (the derived fields borrow from the same pool).
@@ -25,6 +27,7 @@ pub struct DirConfig {
     finder: CookieFinder<'static>,
     attributes: CookieAttributes<'static>,
     template: SetCookieTemplate<'static>,
+    policy: Policy<'static>,
 }
 
 impl DirConfig {
@@ -36,6 +39,7 @@ impl DirConfig {
         let attributes = Self::attributes_of(&settings);
         let template = unsafe { template_in(pool, &attributes) };
         Self {
+            policy: policy_of(&settings, name),
             settings,
             name,
             name_is_cookie_note: is_cookie_note(name),
@@ -73,6 +77,7 @@ impl DirConfig {
             self.attributes = attributes;
             self.template = unsafe { template_in(pool, &attributes) };
         }
+        self.policy = policy_of(&self.settings, self.name);
         result
     }
 
@@ -93,6 +98,10 @@ impl DirConfig {
         &self.template
     }
 
+    pub fn policy(&self) -> &Policy<'static> {
+        &self.policy
+    }
+
     /// httpd merges per request; the template is built again only if neither record's fits
     /// (the common inner section only switches CookieTracking).
     ///
@@ -107,6 +116,7 @@ impl DirConfig {
             None => unsafe { template_in(pool, &attributes) },
         };
         Self {
+            policy: policy_of(&settings, named.name),
             settings,
             name: named.name,
             name_is_cookie_note: named.name_is_cookie_note,
@@ -114,6 +124,18 @@ impl DirConfig {
             attributes,
             template,
         }
+    }
+}
+
+/// The per-request decision's settings, with defaults applied.
+fn policy_of(settings: &DirSettings<PoolStr>, name: PoolStr) -> Policy<'static> {
+    Policy {
+        cookie_name: name.bytes(),
+        format: settings.id_format.unwrap_or(IdFormat::Apache),
+        inject: settings.inject.unwrap_or(false),
+        renew: settings.renew.unwrap_or(false),
+        validate: settings.validate.unwrap_or(false),
+        signing: settings.sign_keys.map(|keys| Signing { keys: keys.0, accept_unsigned: settings.accept_unsigned.unwrap_or(false) }),
     }
 }
 

@@ -3,24 +3,34 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::bindings::{ACCESS_CONF, RSRC_CONF, cmd_parms};
+use super::bindings::{ACCESS_CONF, RSRC_CONF, ap_server_root_relative, cmd_parms};
 use super::dir_config::DirConfig;
 use super::guard::catching;
 use super::log;
-use super::pool::{PoolStr, c_bytes, error_message};
-use crate::core::settings::{FlagDirective, TextDirective};
+use super::pool::{PoolStr, alloc_value, c_bytes, error_message};
+use crate::core::settings::{FlagDirective, SigningKeys, TextDirective};
+use crate::core::signing::{KeyFileError, KeyRing};
 
 /// Indexed by `cmd_data` of the TAKE1 entries in the command table.
-pub const TEXT_DIRECTIVES: [TextDirective; 5] = [
+pub const TEXT_DIRECTIVES: [TextDirective; 7] = [
     TextDirective::Expires,
     TextDirective::Domain,
     TextDirective::Style,
     TextDirective::Name,
     TextDirective::SameSite,
+    TextDirective::IdFormat,
+    TextDirective::Path,
 ];
 /// Indexed by `cmd_data` of the FLAG entries in the command table.
-pub const FLAG_DIRECTIVES: [FlagDirective; 3] =
-    [FlagDirective::Tracking, FlagDirective::Secure, FlagDirective::HttpOnly];
+pub const FLAG_DIRECTIVES: [FlagDirective; 7] = [
+    FlagDirective::Tracking,
+    FlagDirective::Secure,
+    FlagDirective::HttpOnly,
+    FlagDirective::Inject,
+    FlagDirective::Renew,
+    FlagDirective::Validate,
+    FlagDirective::SignAcceptUnsigned,
+];
 
 fn log_panic(cmd: *mut cmd_parms, panic: &str) {
     // SAFETY: httpd passes a live cmd_parms.
@@ -72,6 +82,40 @@ pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_i
             let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
             (*dir.cast::<DirConfig>()).change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
             std::ptr::null()
+        },
+        |panic| log_panic(cmd, panic),
+        || internal_error(cmd),
+    )
+}
+
+/// Reads a key file: as root when it is in the server config, so it can be root's alone.
+fn load_key_ring(path: &str) -> Result<KeyRing, KeyFileError> {
+    use std::os::unix::fs::MetadataExt;
+    let unreadable = |error: std::io::Error| KeyFileError::Unreadable { path: path.to_string(), reason: error.to_string() };
+    let mode = std::fs::metadata(path).map_err(unreadable)?.mode();
+    let contents = std::fs::read(path).map_err(unreadable)?;
+    KeyRing::from_file_contents(path, &contents, mode)
+}
+
+/// `CookieSignKeyFile path`: relative to ServerRoot, read now, kept in the config pool.
+pub unsafe extern "C" fn set_sign_key_file(cmd: *mut cmd_parms, dir: *mut c_void, arg: *const c_char) -> *const c_char {
+    catching(
+        || unsafe {
+            let pool = (*cmd).pool;
+            let Some(path) = c_bytes(ap_server_root_relative(pool, arg)) else {
+                let arg = String::from_utf8_lossy(c_bytes(arg).unwrap_or_default());
+                return error_message(pool, &format!("CookieSignKeyFile \"{arg}\" is not a valid path"));
+            };
+            let path = String::from_utf8_lossy(path);
+            match load_key_ring(&path) {
+                Ok(ring) => {
+                    // A key ring owns no heap memory: the pool frees it with the config.
+                    let ring: &'static KeyRing = &*alloc_value(pool, ring);
+                    (*dir.cast::<DirConfig>()).change_settings(pool, |settings| settings.sign_keys = Some(SigningKeys(ring)));
+                    std::ptr::null()
+                }
+                Err(error) => error_message(pool, &error.to_string()),
+            }
         },
         |panic| log_panic(cmd, panic),
         || internal_error(cmd),

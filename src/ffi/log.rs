@@ -3,10 +3,12 @@
 
 use std::ffi::{CString, c_int};
 
-use super::bindings::{APLOG_NOERRNO, ap_log_error_, ap_log_rerror_, request_rec, server_rec};
+use super::bindings::{
+    APLOG_NOERRNO, ap_get_request_module_loglevel, ap_log_error_, ap_log_rerror_, request_rec, server_rec,
+};
 use super::module::module_index;
 
-pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_WARNING as WARNING};
+pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_INFO as INFO, APLOG_WARNING as WARNING};
 
 const SOURCE_FILE: &std::ffi::CStr = c"mod_usertrack.rs";
 
@@ -30,6 +32,17 @@ pub unsafe fn request(r: *const request_rec, level: c_int, message: &str) {
             message.as_ptr(),
         )
     };
+}
+
+/// Logs the message `message()` makes, only if the request's log level for this module lets it
+/// through: a message that costs work to make is not made for nothing.
+///
+/// # Safety
+/// `r` is a live request.
+pub unsafe fn request_lazily(r: *const request_rec, level: c_int, message: impl FnOnce() -> String) {
+    if level <= unsafe { ap_get_request_module_loglevel(r, module_index()) } {
+        unsafe { request(r, level, &message()) };
+    }
 }
 
 /// # Safety

@@ -11,6 +11,7 @@ mod log;
 mod module;
 mod pool;
 mod request_state;
+mod shared_clock;
 mod table;
 
 pub use module::usertrack_module;

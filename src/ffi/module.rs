@@ -6,14 +6,14 @@ use std::ffi::{CStr, c_int, c_void};
 use std::ptr::{null, null_mut, without_provenance_mut};
 
 use super::bindings::{
-    APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR, MODULE_MAGIC_NUMBER_MINOR,
-    OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_post_read_request, apr_pool_t, cmd_func,
-    cmd_how, command_rec, module,
+    APR_HOOK_MIDDLE, APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR,
+    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
+    ap_hook_log_transaction, ap_hook_post_config, apr_pool_t, cmd_func, cmd_how, command_rec, module,
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
-use super::directives::{set_flag, set_text};
+use super::directives::{set_flag, set_sign_key_file, set_text};
 use super::guard::catching;
-use super::hooks::{child_init, fixups, post_read_request};
+use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config};
 use super::log;
 
 /// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
@@ -25,7 +25,7 @@ pub struct ModuleCell(UnsafeCell<module>);
 unsafe impl Sync for ModuleCell {}
 
 #[repr(transparent)]
-struct CommandTable([command_rec; 9]);
+struct CommandTable([command_rec; 16]);
 
 // SAFETY: the table is immutable and its pointers refer to 'static data.
 unsafe impl Sync for CommandTable {}
@@ -42,6 +42,16 @@ const fn command(
         cmd_how::FLAG => cmd_func { flag: Some(set_flag) },
         _ => cmd_func { take1: Some(set_text) },
     };
+    command_with(name, func, args_how, index, help)
+}
+
+const fn command_with(
+    name: &'static CStr,
+    func: cmd_func,
+    args_how: cmd_how::Type,
+    index: usize,
+    help: &'static CStr,
+) -> command_rec {
     command_rec {
         name: name.as_ptr(),
         func,
@@ -63,6 +73,19 @@ static COMMANDS: CommandTable = CommandTable([
     command(c"CookieSecure", cmd_how::FLAG, 1, c"is cookie secure"),
     command(c"CookieHttpOnly", cmd_how::FLAG, 2, c"is cookie http only"),
     command(c"CookieSameSite", cmd_how::TAKE1, 4, c"SameSite setting"),
+    command(c"CookieIDFormat", cmd_how::TAKE1, 5, c"ID format: 'apache' (default), 'legacy' (client IP and time), 'uuid' or 'uuid7'"),
+    command(c"CookiePath", cmd_how::TAKE1, 6, c"path to which this cookie applies (default /)"),
+    command(c"CookieInject", cmd_how::FLAG, 3, c"whether a new visitor's ID is added to the request's Cookie header"),
+    command(c"CookieRenew", cmd_how::FLAG, 4, c"whether a returning visitor's cookie is re-sent with a fresh expiry"),
+    command(c"CookieValidate", cmd_how::FLAG, 5, c"whether a cookie value counts only if it has the shape of an ID"),
+    command(c"CookieSignAcceptUnsigned", cmd_how::FLAG, 6, c"whether unsigned IDs are accepted and re-sent signed (turning signing on)"),
+    command_with(
+        c"CookieSignKeyFile",
+        cmd_func { take1: Some(set_sign_key_file) },
+        cmd_how::TAKE1,
+        0,
+        c"file of base64 keys, one a line: the first signs IDs, all verify",
+    ),
     command_rec {
         name: null(),
         func: cmd_func { no_args: None },
@@ -76,8 +99,10 @@ static COMMANDS: CommandTable = CommandTable([
 unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
     let register = || unsafe {
-        ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_post_config(Some(post_config), null(), null(), APR_HOOK_MIDDLE);
         ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_insert_error_filter(Some(insert_error_filter), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_log_transaction(Some(log_transaction), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_child_init(Some(child_init), null(), null(), APR_HOOK_REALLY_FIRST);
     };
     catching(
