@@ -39,6 +39,7 @@ done
 
 work=$(mktemp -d /tmp/usertrack-deb-test.XXXXXX)
 chmod 755 "$work"   # apt reads the .deb files as user _apt; httpd's children read htdocs
+trap 'rm -rf "$work"' EXIT   # until the machine is changed: then cleanup() below
 passed=0 failed=0
 ok()   { passed=$((passed + 1)); echo "deb-test: ok: $*"; }
 fail() { failed=$((failed + 1)); echo "deb-test: FAIL: $*" >&2; }
@@ -106,7 +107,7 @@ module_not_listed() { apache2ctl -M > "$work/modules" 2>&1 && ! grep -q usertrac
 stock_enabled() { [ -e /etc/apache2/mods-enabled/usertrack.load ]; }
 
 # --- build: a previous and a current version ----------------------------------------------------
-version=$(DEB_VERSION=${DEB_VERSION:-} "$repo/scripts/deb-version.sh")
+version=$("$repo/scripts/deb-version.sh")
 previous="$version~previous"   # "~" sorts before anything: an upgrade to $version
 for v in "$previous" "$version"; do
   echo "deb-test: building $package $v"
@@ -118,7 +119,7 @@ old_deb="$work/deb-$previous/${package}_${previous}_$arch.deb"
 new_deb="$work/deb-$version/${package}_${version}_$arch.deb"
 
 # --- the package itself --------------------------------------------------------------------------
-# lintian refuses nothing as root but says it is not recommended: that line is dropped.
+# Run as root, lintian adds that this is not recommended: that line is dropped.
 if lintian --fail-on error "$new_deb" > "$work/lintian" 2>&1; then ok "lintian: no errors"; else fail "lintian found errors"; fi
 grep -v 'running with root privileges' "$work/lintian" | sed 's/^/deb-test:   lintian: /' || true
 
