@@ -6,12 +6,15 @@ CARGO     ?= cargo
 PORT      ?= 8080
 MODULE_SO := target/release/libmod_usertrack.so
 
-.PHONY: all build deps deps-test deps-bench test unit-test apache-test run install clean bench
+.PHONY: all build deps deps-deb deps-test deps-bench test unit-test apache-test deb deb-test run install clean bench
 
 all: build
 
 deps:
 	scripts/install-deps.sh build
+
+deps-deb:
+	scripts/install-deps.sh deb
 
 deps-test:
 	scripts/install-deps.sh test
@@ -22,17 +25,27 @@ deps-bench:
 build: deps
 	$(CARGO) build --release --locked
 
-# Unit, property and differential tests (cargo), then the Apache::Test suite against a real httpd.
+# Unit, property and differential tests (cargo), the Apache::Test suite against a real httpd,
+# then the Debian package installed, upgraded and purged (skipped, saying why, without root or
+# the Debian tools).
 test: deps-test build
 	$(CARGO) test --release --locked
 	scripts/check-demo.sh
 	scripts/apache-test.sh
+	scripts/deb-test.sh
 
 unit-test: deps
 	$(CARGO) test --release --locked --lib
 
 apache-test: deps-test build
 	scripts/apache-test.sh
+
+# The Debian package, in target/debian/ (DEB_OUT_DIR=...): see README, "Install from the Debian package".
+deb: deps-deb
+	scripts/build-deb.sh
+
+deb-test: deps-test build
+	scripts/deb-test.sh
 
 run: deps build
 	scripts/run-demo.sh $(PORT)

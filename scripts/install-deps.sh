@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, tests and benchmarks need, only those missing.
-# Usage: scripts/install-deps.sh [build|test|bench]   (each level includes the previous ones)
+# Usage: scripts/install-deps.sh [build|deb|test|bench]   (each level includes the previous ones)
 set -euo pipefail
 
 level=${1:-test}
-packages=(apache2 apache2-dev libclang-dev clang)
+packages=(apache2 apache2-dev libclang-dev clang)   # build (apache2-dev also provides dh-apache2)
+deb=(debhelper)                                     # make deb
+test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl)
 case "$level" in
   build) ;;
-  test)  packages+=(libapache2-mod-perl2 libwww-perl curl) ;;
-  bench) packages+=(libapache2-mod-perl2 libwww-perl curl valgrind wrk) ;;
-  *) echo "install-deps.sh: unknown level '$level' (build, test or bench)" >&2; exit 2 ;;
+  deb)   packages+=("${deb[@]}") ;;
+  test)  packages+=("${test[@]}") ;;
+  bench) packages+=("${test[@]}" valgrind wrk) ;;
+  *) echo "install-deps.sh: unknown level '$level' (build, deb, test or bench)" >&2; exit 2 ;;
 esac
 
 missing=()
