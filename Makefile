@@ -4,7 +4,10 @@
 APXS      ?= $(shell command -v apxs 2>/dev/null || command -v apxs2 2>/dev/null || echo apxs)
 CARGO     ?= cargo
 PORT      ?= 8080
-MODULE_SO := target/release/libmod_usertrack.so
+# Where cargo builds (CARGO_TARGET_DIR if set): every script and test loads the module from here.
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+MODULE_SO  ?= $(TARGET_DIR)/release/libmod_usertrack.so
+export MODULE_SO
 
 .PHONY: all build deps deps-deb deps-test deps-bench test unit-test apache-test deb deb-test run install clean bench
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks `make run`'s promise: the demo serves a page, and a second visit logs the same ID as
-# the first. Run by `make test`.
+# the first, marked new (1) the first time and returning (0) the second. Run by `make test`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,11 +22,12 @@ curl -s -o /dev/null -b "$work/jar" "http://127.0.0.1:$port/"
 [ -n "$first" ] || { echo "check-demo: FAIL: no Set-Cookie on the first visit"; exit 1; }
 
 for _ in $(seq 50); do
-  [ "$(grep -c "^$first GET / " "$work/stdout" || true)" -ge 2 ] && break
+  [ "$(grep -c "^$first [01] GET / " "$work/stdout" || true)" -ge 2 ] && break
   sleep 0.1
 done
-if [ "$(grep -c "^$first GET / HTTP/1.1 \[" "$work/stdout" || true)" -ge 2 ]; then
-  echo "check-demo: ok: first and second visit both logged $first"
+if [ "$(grep -c "^$first 1 GET / HTTP/1.1 \[" "$work/stdout" || true)" -eq 1 ] &&
+   [ "$(grep -c "^$first 0 GET / HTTP/1.1 \[" "$work/stdout" || true)" -eq 1 ]; then
+  echo "check-demo: ok: first visit logged $first as new, the second as returning"
   echo "1 passed, 0 failed"
 else
   echo "check-demo: FAIL: expected two clickstream lines for $first; demo printed:"; cat "$work/stdout"

@@ -6,7 +6,7 @@ set -euo pipefail
 level=${1:-test}
 packages=(apache2 apache2-dev libclang-dev clang)   # build (apache2-dev also provides dh-apache2)
 deb=(debhelper)                                     # make deb
-test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl)
+test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl libapache-session-perl libcgi-pm-perl)
 case "$level" in
   build) ;;
   deb)   packages+=("${deb[@]}") ;;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 port=${1:-8080}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-module=${MODULE_SO:-$repo/target/release/libmod_usertrack.so}
+module=${MODULE_SO:-${CARGO_TARGET_DIR:-$repo/target}/release/libmod_usertrack.so}
 [ -f "$module" ] || { echo "run-demo.sh: $module not built; run 'make build'" >&2; exit 1; }
 
 root=$(mktemp -d /tmp/usertrack-demo.XXXXXX)

@@ -42,11 +42,14 @@ pub fn stock_module() -> PathBuf {
     p
 }
 
-/// The module under test (env MODULE_SO, default target/release/libmod_usertrack.so).
+/// The module under test (env MODULE_SO, default release/libmod_usertrack.so in
+/// CARGO_TARGET_DIR, or else in the crate's target directory).
 pub fn our_module() -> PathBuf {
     let p = match std::env::var_os("MODULE_SO") {
         Some(v) => PathBuf::from(v),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/libmod_usertrack.so"),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
+            .join("release/libmod_usertrack.so"),
     };
     assert!(
         p.is_file(),
