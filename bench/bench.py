@@ -19,8 +19,11 @@ SIGINT/SIGTERM. Servers bind 127.0.0.1 only; every loop is bounded in count and 
 
 import argparse
 import atexit
+import base64
 import concurrent.futures
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import platform
@@ -57,8 +60,46 @@ ALL_OPTIONS = [
 # Substrings the Set-Cookie header must contain with ALL_OPTIONS (sanity check, case-insensitive).
 ALL_OPTIONS_EXPECT = ["expires=", "domain=.example.com", "samesite=lax", "secure", "httponly"]
 
+# The module's own per-request options (not in stock), on top of ALL_OPTIONS for the "every
+# option" column. @KEYFILE@ becomes a key file (mode 0600) in the server's directory.
+NEW_OPTIONS = [
+    "CookieInject on",
+    "CookieValidate on",
+    "CookiePath /",
+    "CookieSignKeyFile @KEYFILE@",
+]
+NEW_OPTIONS_EXPECT = ALL_OPTIONS_EXPECT + ["~"]
+
+# What each of the module's own options costs alone: ours with the default config plus one line.
+# (key, directive, Set-Cookie parts expected for a new visitor)
+SINGLE_OPTIONS = [
+    ("opt_legacy", "CookieIDFormat legacy", ["=127.0.0.1."]),
+    ("opt_uuid", "CookieIDFormat uuid", []),
+    ("opt_uuid7", "CookieIDFormat uuid7", []),
+    ("opt_inject", "CookieInject on", []),
+    ("opt_validate", "CookieValidate on", []),
+    ("opt_sign", "CookieSignKeyFile @KEYFILE@", ["~"]),
+    ("opt_renew", "CookieRenew on", []),
+]
+# A fixed key, so that the returning visitor's signed cookie is the same in every run.
+SIGN_KEY = bytes(range(32))
+
 COOKIE_NAME = "Apache"
-TRACKING_COOKIE = COOKIE_NAME + "=7f3a91c2.6601c0ffee123"
+TRACKING_ID = "7f3a91c2.6601c0ffee123"
+TRACKING_COOKIE = COOKIE_NAME + "=" + TRACKING_ID
+
+
+def signed_value(cookie_id):
+    """`id~tag` as the module signs it: HMAC-SHA256(key, name "=" id), 128 bits, base64url."""
+    tag = hmac.new(SIGN_KEY, (COOKIE_NAME + "=" + cookie_id).encode(), hashlib.sha256).digest()[:16]
+    return cookie_id + "~" + base64.urlsafe_b64encode(tag).decode().rstrip("=")
+
+
+def cookie_for(conf, cookie):
+    """The workload's Cookie header for a column: signed where the column signs."""
+    if cookie is None or "CookieSignKeyFile" not in conf:
+        return cookie
+    return cookie.replace(TRACKING_COOKIE, COOKIE_NAME + "=" + signed_value(TRACKING_ID))
 
 
 def _returning_300():
@@ -109,6 +150,11 @@ def configs(include_ours):
     cols.append(("stock_all", "stock all-opts", load_module_conf(STOCK_SO, ALL_OPTIONS), True, ALL_OPTIONS_EXPECT))
     if include_ours:
         cols.append(("ours_all", "ours all-opts", load_module_conf(OURS_SO, ALL_OPTIONS), True, ALL_OPTIONS_EXPECT))
+        cols.append(("ours_every", "ours every option", load_module_conf(OURS_SO, ALL_OPTIONS + NEW_OPTIONS), True,
+                     NEW_OPTIONS_EXPECT))
+        for key, directive, expect in SINGLE_OPTIONS:
+            cols.append((key, directive.replace("@KEYFILE@", "<key file>"), load_module_conf(OURS_SO, [directive]),
+                         True, expect))
     return cols
 
 
@@ -188,10 +234,14 @@ class Server:
         }[self.mpm]
         with open(TEMPLATE) as f:
             text = f.read()
+        key_file = os.path.join(self.dir, "sign.keys")
+        if "@KEYFILE@" in self.module_conf:
+            with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(base64.b64encode(SIGN_KEY).decode() + "\n")
         subst = {
             "@SERVER_ROOT@": self.dir, "@PORT@": str(self.port), "@RUN_DIR@": self.run_dir,
             "@MPM@": self.mpm, "@DOCROOT@": self.docroot, "@MPM_CONF@": mpm_conf,
-            "@MODULE_CONF@": self.module_conf,
+            "@MODULE_CONF@": self.module_conf.replace("@KEYFILE@", key_file),
         }
         for k, v in subst.items():
             text = text.replace(k, v)
@@ -400,9 +450,12 @@ def send_requests(port, n, cookie, keepalive=True):
     return first
 
 
-def check_headers(label, headers, cookie, expects_cookie, expect_parts):
+def check_headers(label, headers, cookie, expects_cookie, expect_parts, renews=False):
     sc = [v for k, v in headers if k.lower() in ("set-cookie", "set-cookie2")]
-    if cookie is None and expects_cookie:
+    if cookie is not None and renews:
+        if len(sc) != 1 or COOKIE_NAME + "=" + TRACKING_ID not in cookie or not sc[0].startswith(COOKIE_NAME + "="):
+            raise RuntimeError("%s: expected the returning visitor's cookie renewed, got %r" % (label, sc))
+    elif cookie is None and expects_cookie:
         if len(sc) != 1 or not sc[0].startswith(COOKIE_NAME + "="):
             raise RuntimeError("%s: expected one Set-Cookie for a new visitor, got %r" % (label, sc))
         low = sc[0].lower()
@@ -435,10 +488,11 @@ def callgrind_run(workdir, key, module_conf, wl_index, cookie, n, keepalive, exp
     name = "cg-%s-w%d-n%d-l%d" % (key, wl_index, n, layout)
     out = os.path.join(workdir, name + ".callgrind.out")  # written after the request loop: any length
     srv = Server(workdir, name, "prefork", module_conf, callgrind_out=out, layout=layout)
+    cookie = cookie_for(module_conf, cookie)
     try:
         srv.start(ready_timeout=120)
         headers = send_requests(srv.port, n, cookie, keepalive)
-        check_headers(name, headers, cookie, expects_cookie, expect_parts)
+        check_headers(name, headers, cookie, expects_cookie, expect_parts, renews="CookieRenew on" in module_conf)
     except Exception as e:
         srv.stop(timeout=120)
         raise RuntimeError("%s: %s\n--- server output and error log:\n%s" % (name, e, srv._tail())) from e
@@ -504,7 +558,8 @@ def fmt_int(x):
 
 
 def render_callgrind(args, cols, slopes):
-    keys = [c[0] for c in cols]
+    keys = [c[0] for c in cols if not c[0].startswith("opt_")]
+    single = [c[0] for c in cols if c[0].startswith("opt_")]
     labels = {c[0]: c[1] for c in cols}
     out = []
     conn = "one keep-alive connection" if args.keepalive else "a new connection per request"
@@ -514,6 +569,8 @@ def render_callgrind(args, cols, slopes):
                "Module cost = slope - no-module slope.\n"
                % (HTTPD, conn, args.n2, args.n1, args.n2 - args.n1))
     out.append("All-opts = `%s`.\n" % "; ".join(ALL_OPTIONS))
+    out.append("Every option = all-opts and `%s` (the returning visitor's cookie is then signed with the key).\n"
+               % "; ".join(NEW_OPTIONS).replace("@KEYFILE@", "<key file>"))
     out.append("Each slope is the mean over %d layouts (server directory names padded by %s bytes, which "
                "moves httpd's strings relative to 8- and 32-byte boundaries).\n"
                % (len(args.layouts), ", ".join(str(l) for l in args.layouts)))
@@ -556,6 +613,20 @@ def render_callgrind(args, cols, slopes):
             cells.append("n/a" if spread is None else "%s to %s" % (fmt_int(spread[0]), fmt_int(spread[1])))
         out.append("| %s | %s |" % (wl, " | ".join(cells)))
     out.append("")
+    if single and "ours" in keys:
+        labels.update({c[0]: c[1] for c in cols})
+        out.append("Each of the module's own options alone (the default config plus that line): what it adds to "
+                   "ours, instructions per request:\n")
+        out.append("| workload | " + " | ".join("`%s`" % labels[k] for k in single) + " |")
+        out.append("|" + "---|" * (len(single) + 1))
+        for wi, (wl, _c) in enumerate(WORKLOADS):
+            base = slopes[("ours", wi)]
+            cells = [fmt_int(None if base is None or slopes[(k, wi)] is None else slopes[(k, wi)] - base)
+                     for k in single]
+            out.append("| %s | %s |" % (wl, " | ".join(cells)))
+        out.append("")
+        out.append("(`CookieRenew` turns every returning request into a Set-Cookie; `CookieSignKeyFile` makes the "
+                   "returning visitor's cookie a signed one; `CookieValidate` checks the unsigned one.)\n")
     return "\n".join(out)
 
 
