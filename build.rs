@@ -45,7 +45,7 @@ fn main() {
         .clang_args(["-DLINUX", "-D_REENTRANT", "-D_GNU_SOURCE"])
         .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|process_rec|cmd_how|apr_pool_t|apr_table_t|apr_array_header_t|apr_table_entry_t")
         .allowlist_function(
-            "ap_hook_fixups|ap_hook_child_init|ap_hook_post_config|ap_hook_log_transaction|ap_hook_insert_error_filter|\
+            "ap_hook_post_read_request|ap_hook_fixups|ap_hook_child_init|ap_hook_post_config|ap_hook_log_transaction|ap_hook_insert_error_filter|\
              ap_log_rerror_|ap_log_error_|ap_get_request_module_loglevel|ap_server_root_relative|apr_pool_userdata_get|apr_pool_userdata_set|\
              ap_get_module_config|ap_set_module_config|apr_palloc|apr_pstrmemdup|apr_table_get|apr_table_setn|apr_table_addn|\
              apr_table_unset",

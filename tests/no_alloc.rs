@@ -22,7 +22,7 @@ use mod_usertrack::core::cookie_inject::Injection;
 use mod_usertrack::core::signing::{KeyRing, SIGNED_VALUE_CAPACITY, Verdict};
 use mod_usertrack::core::tracking_id::{RandomSource, mint_id};
 use mod_usertrack::core::unique_clock::next_unique_us;
-use mod_usertrack::core::visit::{MintInputs, Outcome, Policy, Signing, decide};
+use mod_usertrack::core::visit::{Found, MintInputs, Outcome, Policy, Signing, decide};
 use mod_usertrack::random::ThreadRandom;
 
 struct CountingAllocator;
@@ -272,7 +272,8 @@ fn the_decision_with_every_option_does_not_allocate() {
             let Outcome::New { value, .. } = decide(policy, None, None, mint) else { panic!("minted") };
             seen += value.len();
             for returning in [value.bytes(), value.id(), b"not an id"] {
-                seen += matches!(decide(black_box(policy), Some(returning), None, mint), Outcome::Returning { .. }) as usize;
+                let found = Found::judged(policy, black_box(returning));
+                seen += matches!(decide(policy, Some(found), None, mint), Outcome::Returning { .. }) as usize;
             }
             let injection = Injection { existing: Some(b"a=1, Apache=bad"), name: NAME, value: value.bytes(), drop_existing_pairs: true };
             seen += injection.write(&mut header[..injection.buffer_len()]);

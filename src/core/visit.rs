@@ -99,6 +99,21 @@ pub fn judge<'a>(policy: &Policy, value: &'a [u8]) -> Judgement<'a> {
     Judgement::Accepted { id, resign }
 }
 
+/// The tracking cookie as the request sent it, judged under a policy. Judged once: a hook that
+/// looked early with the same settings passes its judgement on, so a signature is checked once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found<'a> {
+    pub value: &'a [u8],
+    pub judgement: Judgement<'a>,
+}
+
+impl<'a> Found<'a> {
+    #[inline]
+    pub fn judged(policy: &Policy, value: &'a [u8]) -> Self {
+        Self { value, judgement: judge(policy, value) }
+    }
+}
+
 /// What an earlier request of the internal-redirect chain settled: the same visit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settled<'a> {
@@ -131,24 +146,27 @@ pub enum Outcome<'a> {
     Unminted { replaced: Option<Rejection<'a>> },
 }
 
-/// Decides a tracked request. `found` is the tracking cookie's value in the request's `Cookie`
-/// header; `mint` is called only if a new ID is needed.
+/// Decides a tracked request. `found` is the tracking cookie in the request's `Cookie` header,
+/// judged under `policy`; `mint` is called only if a new ID is needed.
+///
+/// Inlined: the outcome is then built in the caller's frame, not moved there.
+#[inline(always)]
 pub fn decide<'a>(
     policy: &Policy,
-    found: Option<&'a [u8]>,
+    found: Option<Found<'a>>,
     settled: Option<Settled<'a>>,
     mint: impl FnOnce(&Policy) -> Option<CookieValue>,
 ) -> Outcome<'a> {
     // A redirected request that finds no cookie, or the very value the chain settled on (it may
     // have been injected), continues the visit, new or not.
-    if let Some(settled) = settled.filter(|settled| found.is_none_or(|value| value == settled.value)) {
+    if let Some(settled) = settled.filter(|settled| found.is_none_or(|found| found.value == settled.value)) {
         return Outcome::Settled(settled);
     }
-    let replaced = match found.map(|value| (value, judge(policy, value))) {
-        Some((value, Judgement::Accepted { id, resign })) => {
+    let replaced = match found {
+        Some(Found { value, judgement: Judgement::Accepted { id, resign } }) => {
             return Outcome::Returning { id, resend: resend(policy, value, id, resign) };
         }
-        Some((_, Judgement::Rejected(rejection))) => Some(rejection),
+        Some(Found { judgement: Judgement::Rejected(rejection), .. }) => Some(rejection),
         None => None,
     };
     match mint(policy) {
@@ -157,6 +175,15 @@ pub fn decide<'a>(
     }
 }
 
+/// Whether `decide` would answer "returning, nothing to send" for `found` in a request that no
+/// earlier request of a redirect chain settled: a hook that judged the cookie early can then
+/// keep its answer without deciding again (the common returning visitor).
+#[inline]
+pub fn answer_stands(policy: &Policy, found: &Found) -> bool {
+    matches!(found.judgement, Judgement::Accepted { resign: false, .. }) && !policy.renew
+}
+
+#[inline(always)]
 fn resend<'a>(policy: &Policy, value: &'a [u8], id: &[u8], resign: bool) -> Resend<'a> {
     match policy.signing {
         // An ID we can sign: accepted unsigned ones have an ID's shape, and verified ones were

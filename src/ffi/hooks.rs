@@ -1,84 +1,120 @@
 //! The request hooks: read what the request brings, let `core::visit` decide, apply the outcome.
 //!
-//! fixups (per-directory settings, `<If>` included) decides as stock mod_usertrack does, with
-//! the options of `core::visit`. A request refused before fixups (401, 403, a redirect from
-//! translate_name) is looked at when its error response is made and, at the latest, when it is
-//! logged: with the settings in force for it by then, a returning visitor's ID goes into the
-//! notes and environment, so refused requests stay in the clickstream; nothing is minted.
+//! post_read_request looks for a returning visitor's cookie early, with the server's settings,
+//! and notes its ID while the notes and environment tables are still empty (so adding costs
+//! less than replacing). fixups (per-directory settings, `<If>` included) decides as stock
+//! mod_usertrack does, with the options of `core::visit`, reusing the early look when its
+//! settings and the `Cookie` header are still the same. A request refused before fixups (401,
+//! 403, a redirect from translate_name) is looked at again when its error response is made and,
+//! at the latest, when it is logged: with the settings in force for it by then, so that an `<If>`
+//! that turns tracking off (the consent recipes) also clears what the early look noted.
 
 use std::ffi::{c_char, c_int};
+use std::mem::MaybeUninit;
 
 use super::bindings::{
-    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, request_rec, server_rec,
+    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
 };
-use super::cookie_header::cookie_header;
+use super::cookie_header::{CookieLookup, cookie_header};
 use super::dir_config::{DirConfig, dir_config};
 use super::guard::catching;
 use super::log;
-use super::pool::{PoolStr, alloc_uninit, alloc_value, c_bytes};
+use super::pool::{PoolStr, alloc_slot_with_copy, alloc_uninit, alloc_value, c_bytes};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
 use super::shared_clock::{ensure_shared_clock, shared_clock};
 use super::table;
 use crate::core::cookie_inject::Injection;
-use crate::core::cookie_value::CookieValue;
-use crate::core::log_escape::escape_for_log;
-use crate::core::visit::{self, Judgement, MintInputs, Outcome, Rejection, Resend};
+use crate::core::cookie_value::{CookieValue, VALUE_CAPACITY};
+use crate::core::id_format::IdFormat;
+use crate::core::log_escape::bounded_for_log;
+use crate::core::visit::{self, Found, Judgement, MintInputs, Outcome, Rejection, Resend};
 use crate::random::{ThreadRandom, reseed_after_fork};
 
 /// The longest part of a rejected value the error log shows.
 const REJECTED_VALUE_LOG_LIMIT: usize = 100;
 
-/// The `cookie` note, as stock, and one named after the cookie for `%{Apache}n`.
-///
-/// They replace notes of the same names, as `apr_table_setn` does. In a table without such a
-/// note, `apr_table_addn` leaves exactly what `apr_table_setn` would, for less: so when the
-/// table is empty, the notes are added, unless they are one.
+/// Sets the entries of `pairs`, as `apr_table_setn` does. In a table without such keys,
+/// `apr_table_addn` leaves exactly what `apr_table_setn` would, for less: so into an empty table
+/// (as in post_read_request) the entries are added, unless two of them are one.
 #[inline(always)]
-unsafe fn set_notes(r: *mut request_rec, config: &DirConfig, id: PoolStr) {
-    let notes = unsafe { (*r).notes };
-    let name = config.cookie_name();
-    unsafe {
-        if table::is_empty(notes) && !config.name_is_cookie_note() {
-            apr_table_addn(notes, c"cookie".as_ptr(), id.as_ptr());
-            apr_table_addn(notes, name.as_ptr(), id.as_ptr());
-        } else {
-            apr_table_setn(notes, c"cookie".as_ptr(), id.as_ptr());
-            apr_table_setn(notes, name.as_ptr(), id.as_ptr());
+unsafe fn set_entries(table: *mut apr_table_t, pairs: [(*const c_char, *const c_char); 2], distinct_keys: bool) {
+    let add = unsafe { table::is_empty(table) } && distinct_keys;
+    for (key, value) in pairs {
+        unsafe {
+            if add {
+                apr_table_addn(table, key, value);
+            } else {
+                apr_table_setn(table, key, value);
+            }
         }
     }
 }
 
-/// Notes and environment for a tracked request, and its state for later hooks and redirects.
-unsafe fn settle(r: *mut request_rec, config: &DirConfig, settled: SettledId) {
+/// The `cookie` note, as stock, one named after the cookie for `%{Apache}n`, and the
+/// environment variables `USERTRACK_ID` and `USERTRACK_NEW`.
+#[inline(always)]
+unsafe fn set_notes_and_env(r: *mut request_rec, config: &DirConfig, settled: SettledId) {
+    let id = settled.id.as_ptr();
+    let new: *const c_char = if settled.new { c"1".as_ptr() } else { c"0".as_ptr() };
     unsafe {
-        set_notes(r, config, settled.id);
-        let env = (*r).subprocess_env;
-        apr_table_setn(env, c"USERTRACK_ID".as_ptr(), settled.id.as_ptr());
-        let new: *const c_char = if settled.new { c"1".as_ptr() } else { c"0".as_ptr() };
-        apr_table_setn(env, c"USERTRACK_NEW".as_ptr(), new);
-        record(r, Some(settled));
+        let notes = [(c"cookie".as_ptr(), id), (config.cookie_name().as_ptr(), id)];
+        set_entries((*r).notes, notes, !config.name_is_cookie_note());
+        let env = [(c"USERTRACK_ID".as_ptr(), id), (c"USERTRACK_NEW".as_ptr(), new)];
+        set_entries((*r).subprocess_env, env, true);
     }
 }
 
-unsafe fn record(r: *mut request_rec, settled: Option<SettledId>) {
-    unsafe { request_state::record(r, &mut *alloc_value((*r).pool, RequestState { settled })) };
+/// Undoes `set_notes_and_env` for notes named after `name`.
+unsafe fn clear_notes_and_env(r: *mut request_rec, name: PoolStr) {
+    unsafe {
+        apr_table_unset((*r).notes, c"cookie".as_ptr());
+        apr_table_unset((*r).notes, name.as_ptr());
+        apr_table_unset((*r).subprocess_env, c"USERTRACK_ID".as_ptr());
+        apr_table_unset((*r).subprocess_env, c"USERTRACK_NEW".as_ptr());
+    }
+}
+
+/// Makes `decided` the request's state, over an existing one or in new pool memory.
+unsafe fn record(r: *mut request_rec, existing: Option<&mut RequestState>, decided: RequestState) {
+    match existing {
+        Some(state) => *state = decided,
+        None => unsafe { request_state::record(r, &mut *alloc_value((*r).pool, decided)) },
+    }
+}
+
+/// Clears what the early look noted, if it noted anything: its settings no longer apply.
+unsafe fn retire_early_notes(r: *mut request_rec, state: Option<&RequestState>) {
+    if let Some(RequestState::LookedEarly { config, settled: Some(_), .. }) = state {
+        // SAFETY: config records live in pools that outlive every request using them.
+        let name = unsafe { &**config }.cookie_name();
+        unsafe { clear_notes_and_env(r, name) };
+    }
+}
+
+/// An ID as found in a header (request pool memory), as NUL-terminated pool strings.
+unsafe fn settled_from(pool: *mut apr_pool_t, id: &[u8], value: &[u8], new: bool) -> SettledId {
+    let value_string = unsafe { PoolStr::copy(pool, value) };
+    // The ID is the value, or the value's start (before `~tag`), which needs its own NUL.
+    let id = if id.len() == value.len() { value_string } else { unsafe { PoolStr::copy(pool, id) } };
+    SettledId { id, value: value_string, new }
 }
 
 unsafe fn log_rejection(r: *mut request_rec, config: &DirConfig, rejection: Rejection, what_next: &str) {
     let message = || {
-        format!(
-            "rejected {} cookie value \"{}\": {}; {what_next}",
-            String::from_utf8_lossy(config.cookie_name().bytes()),
-            escape_for_log(rejection.value, REJECTED_VALUE_LOG_LIMIT),
-            rejection.reason,
-        )
+        let mut message = b"rejected ".to_vec();
+        message.extend_from_slice(config.cookie_name().bytes());
+        message.extend_from_slice(b" cookie value \"");
+        message.extend_from_slice(&bounded_for_log(rejection.value, REJECTED_VALUE_LOG_LIMIT));
+        message.extend_from_slice(format!("\": {}; {what_next}", rejection.reason).as_bytes());
+        message
     };
     unsafe { log::request_lazily(r, log::INFO, message) };
 }
 
-/// The tracking cookie's value in the request's `Cookie` header.
-unsafe fn found_value<'a>(r: *mut request_rec, config: &DirConfig) -> Option<&'a [u8]> {
-    config.finder().find(unsafe { cookie_header((*r).headers_in) }?)
+/// The tracking cookie in the request's `Cookie` header, judged under `config`.
+unsafe fn found_now<'a>(r: *mut request_rec, config: &DirConfig) -> Option<Found<'a>> {
+    let value = config.finder().find(unsafe { cookie_header((*r).headers_in) }?)?;
+    Some(Found::judged(config.policy(), value))
 }
 
 /// The request's settings, if it is a main request with tracking on.
@@ -97,56 +133,125 @@ fn now_us() -> u64 {
     std::time::UNIX_EPOCH.elapsed().map_or(0, |elapsed| elapsed.as_micros() as u64)
 }
 
-unsafe fn track(r: *mut request_rec) -> c_int {
+/// post_read_request: one pool block for the state and the cookie's value.
+unsafe fn early_look(r: *mut request_rec) -> c_int {
     let Some(config) = (unsafe { tracked_config(r) }) else { return DECLINED };
-    let found = unsafe { found_value(r, config) };
-    let settled = unsafe { settled_before_redirect(r) };
+    let headers_in = unsafe { (*r).headers_in };
+    let lookup = unsafe { CookieLookup::of(headers_in) };
+    let header = lookup.header().and_then(|header| unsafe { c_bytes(header.value) });
+    let pool = unsafe { (*r).pool };
+    let state = match header.and_then(|header| config.finder().find(header)) {
+        Some(value) => {
+            let (slot, copy) = unsafe { alloc_slot_with_copy::<RequestState>(pool, value) };
+            let found = Found::judged(config.policy(), copy.bytes());
+            let settled = match found.judgement {
+                Judgement::Accepted { id, .. } if id.len() == copy.bytes().len() => {
+                    Some(SettledId { id: copy, value: copy, new: false })
+                }
+                Judgement::Accepted { id, .. } => {
+                    Some(SettledId { id: unsafe { PoolStr::copy(pool, id) }, value: copy, new: false })
+                }
+                Judgement::Rejected(_) => None,
+            };
+            if let Some(settled) = settled {
+                unsafe { set_notes_and_env(r, config, settled) };
+            }
+            slot.write(RequestState::LookedEarly { config, lookup, found: Some(found), settled })
+        }
+        None => unsafe { &mut *alloc_value(pool, RequestState::LookedEarly { config, lookup, found: None, settled: None }) },
+    };
+    unsafe { request_state::record(r, state) };
+    DECLINED
+}
+
+unsafe fn track(r: *mut request_rec) -> c_int {
+    if unsafe { !(*r).main.is_null() } {
+        return DECLINED;
+    }
+    let Some(config) = (unsafe { dir_config((*r).per_dir_config.cast()) }) else { return DECLINED };
+    let mut state = unsafe { request_state::state(r) };
+    if !config.settings().tracking_enabled() {
+        unsafe { retire_early_notes(r, state.as_deref()) };
+        if let Some(state) = state {
+            *state = RequestState::Decided { settled: None };
+        }
+        return DECLINED;
+    }
+    let early = state.as_deref().and_then(|state| unsafe { state.early_look_for(config, (*r).headers_in) });
+    // The common returning visitor: the early look's answer stands, and its notes with it.
+    if let Some((Some(found), Some(settled))) = early
+        && unsafe { (*r).prev.is_null() }
+        && visit::answer_stands(config.policy(), &found)
+    {
+        unsafe { record(r, state.take(), RequestState::Decided { settled: Some(settled) }) };
+        return OK;
+    }
+    let (found, early_settled) = match early {
+        Some(early) => early,
+        None => {
+            unsafe { retire_early_notes(r, state.as_deref()) };
+            (unsafe { found_now(r, config) }, None)
+        }
+    };
     let request_time_us = u64::try_from(unsafe { (*r).request_time }).unwrap_or(0);
     let mint = |policy: &visit::Policy| {
+        // Only `legacy` reads the address and the shared clock (a hash lookup): not read otherwise.
+        let legacy = policy.format == IdFormat::Legacy;
         let inputs = MintInputs {
             request_time_us,
             now_us,
-            client_ip: unsafe { client_ip(r) },
+            client_ip: if legacy { unsafe { client_ip(r) } } else { b"" },
             random: ThreadRandom,
-            shared_clock: unsafe { shared_clock((*r).server) },
+            shared_clock: if legacy { unsafe { shared_clock((*r).server) } } else { None },
         };
         inputs.mint(policy)
     };
-    match visit::decide(config.policy(), found, settled, mint) {
-        Outcome::Returning { id, resend } => unsafe { returning(r, config, id, found.unwrap_or(id), resend) },
-        Outcome::Settled(settled) => {
-            let pool = unsafe { (*r).pool };
-            let id = unsafe { PoolStr::copy(pool, settled.id) };
-            let value = if settled.value == settled.id { id } else { unsafe { PoolStr::copy(pool, settled.value) } };
-            unsafe { settle(r, config, SettledId { id, value, new: settled.new }) };
-        }
+    let outcome = visit::decide(config.policy(), found, unsafe { settled_before_redirect(r) }, mint);
+    // The early notes stand if the early look's cookie counts as the returning visitor's: the
+    // outcome's ID is then the one they hold.
+    let keeps_early = early_settled.is_some() && matches!(outcome, Outcome::Returning { .. });
+    if !keeps_early && early_settled.is_some() {
+        unsafe { retire_early_notes(r, state.as_deref()) };
+    }
+    let pool = unsafe { (*r).pool };
+    let settled = match outcome {
+        Outcome::Returning { id, resend } => unsafe {
+            let settled = match early_settled.filter(|_| keeps_early) {
+                Some(early) => early,
+                None => {
+                    let settled = settled_from(pool, id, found.map_or(id, |found| found.value), false);
+                    set_notes_and_env(r, config, settled);
+                    settled
+                }
+            };
+            match resend {
+                Resend::Nothing => {}
+                Resend::AsReceived(value) => add_set_cookie(r, config, SetCookieValue::Received(value)),
+                Resend::Signed(value) => add_set_cookie(r, config, SetCookieValue::Ours(&value)),
+            }
+            Some(settled)
+        },
+        Outcome::Settled(earlier) => unsafe {
+            let settled = settled_from(pool, earlier.id, earlier.value, earlier.new);
+            set_notes_and_env(r, config, settled);
+            Some(settled)
+        },
         Outcome::New { value, inject, replaced } => unsafe {
             if let Some(rejection) = replaced {
                 log_rejection(r, config, rejection, "a new ID replaces it");
             }
-            new_visitor(r, config, &value, inject.then_some(replaced.is_some()));
+            Some(new_visitor(r, config, &value, inject.then_some(replaced.is_some())))
         },
         Outcome::Unminted { replaced } => unsafe {
             if let Some(rejection) = replaced {
                 log_rejection(r, config, rejection, "no new ID could be minted");
             }
             log::request(r, log::ERR, "no tracking cookie set: the OS gave no random seed");
-            record(r, None);
+            None
         },
-    }
+    };
+    unsafe { record(r, state.take(), RequestState::Decided { settled }) };
     OK
-}
-
-unsafe fn returning(r: *mut request_rec, config: &DirConfig, id: &[u8], value: &[u8], resend: Resend) {
-    let pool = unsafe { (*r).pool };
-    let id_string = unsafe { PoolStr::copy(pool, id) };
-    let value_string = if value == id { id_string } else { unsafe { PoolStr::copy(pool, value) } };
-    match resend {
-        Resend::Nothing => {}
-        Resend::AsReceived(value) => unsafe { add_set_cookie(r, config, SetCookieValue::Received(value)) },
-        Resend::Signed(value) => unsafe { add_set_cookie(r, config, SetCookieValue::Ours(&value)) },
-    }
-    unsafe { settle(r, config, SettledId { id: id_string, value: value_string, new: false }) };
 }
 
 enum SetCookieValue<'a> {
@@ -154,15 +259,11 @@ enum SetCookieValue<'a> {
     Received(&'a [u8]),
 }
 
-/// Adds the Set-Cookie header, written from the config's template into request pool memory.
-unsafe fn add_set_cookie(r: *mut request_rec, config: &DirConfig, value: SetCookieValue) {
+/// Adds the Set-Cookie header, written from the config's template into `header`: request pool
+/// memory of `template.output_buffer_len(value length)` bytes.
+unsafe fn add_set_cookie_in(r: *mut request_rec, config: &DirConfig, value: SetCookieValue, header: &mut [MaybeUninit<u8>]) {
     let template = config.set_cookie_template();
     let request_seconds = unsafe { (*r).request_time } / 1_000_000;
-    let len = match value {
-        SetCookieValue::Ours(value) => value.len(),
-        SetCookieValue::Received(value) => value.len(),
-    };
-    let header = unsafe { alloc_uninit((*r).pool, template.output_buffer_len(len)) };
     match value {
         SetCookieValue::Ours(value) => template.write(header, value, request_seconds),
         SetCookieValue::Received(value) => template.write_bytes(header, value, request_seconds),
@@ -170,26 +271,38 @@ unsafe fn add_set_cookie(r: *mut request_rec, config: &DirConfig, value: SetCook
     unsafe { apr_table_addn((*r).err_headers_out, template.header_name().as_ptr(), header.as_ptr().cast()) };
 }
 
+/// `add_set_cookie_in` new pool memory.
+unsafe fn add_set_cookie(r: *mut request_rec, config: &DirConfig, value: SetCookieValue) {
+    let len = match value {
+        SetCookieValue::Ours(value) => value.len(),
+        SetCookieValue::Received(value) => value.len(),
+    };
+    let header = unsafe { alloc_uninit((*r).pool, config.set_cookie_template().output_buffer_len(len)) };
+    unsafe { add_set_cookie_in(r, config, value, header) };
+}
+
+/// The memory a new ID takes: the value's block and its NUL, rounded to keep the header aligned.
+const VALUE_COPY_LEN: usize = (VALUE_CAPACITY + 1).next_multiple_of(8);
+
 /// `inject`: `Some(replacing)` when the value goes into the request's Cookie header too,
-/// `replacing` a rejected one.
-unsafe fn new_visitor(r: *mut request_rec, config: &DirConfig, value: &CookieValue, inject: Option<bool>) {
+/// `replacing` a rejected one. One pool block holds the value and the Set-Cookie header.
+unsafe fn new_visitor(r: *mut request_rec, config: &DirConfig, value: &CookieValue, inject: Option<bool>) -> SettledId {
     let pool = unsafe { (*r).pool };
-    let value_string = unsafe { copy_value(pool, value) };
+    let header_len = config.set_cookie_template().output_buffer_len(value.len());
+    let (value_copy, header) = unsafe { alloc_uninit(pool, VALUE_COPY_LEN + header_len) }.split_at_mut(VALUE_COPY_LEN);
+    // Copied as one fixed-size block; the NUL ends the value.
+    value_copy[..VALUE_CAPACITY].write_copy_of_slice(value.block());
+    value_copy[value.len()].write(0);
+    // SAFETY: request pool memory, initialised up to the NUL at `value.len()`.
+    let value_string = unsafe { PoolStr::from_pool_buffer(value_copy, value.len()) };
     let id = if value.id().len() == value.len() { value_string } else { unsafe { PoolStr::copy(pool, value.id()) } };
-    unsafe { add_set_cookie(r, config, SetCookieValue::Ours(value)) };
+    unsafe { add_set_cookie_in(r, config, SetCookieValue::Ours(value), header) };
     if let Some(replacing) = inject {
         unsafe { inject_cookie(r, config, value_string, replacing) };
     }
-    unsafe { settle(r, config, SettledId { id, value: value_string, new: true }) };
-}
-
-/// A NUL-terminated copy of a minted value in pool memory, copied as one fixed-size block.
-unsafe fn copy_value(pool: *mut apr_pool_t, value: &CookieValue) -> PoolStr {
-    let buffer = unsafe { alloc_uninit(pool, value.block().len() + 1) };
-    buffer[..value.block().len()].write_copy_of_slice(value.block());
-    buffer[value.len()].write(0);
-    // SAFETY: request pool memory, initialised up to the NUL at `value.len()`.
-    unsafe { PoolStr::from_pool_buffer(buffer, value.len()) }
+    let settled = SettledId { id, value: value_string, new: true };
+    unsafe { set_notes_and_env(r, config, settled) };
+    settled
 }
 
 unsafe fn inject_cookie(r: *mut request_rec, config: &DirConfig, value: PoolStr, replacing: bool) {
@@ -207,26 +320,41 @@ unsafe fn inject_cookie(r: *mut request_rec, config: &DirConfig, value: PoolStr,
     unsafe { apr_table_setn(headers_in, c"Cookie".as_ptr(), buffer.as_ptr().cast()) };
 }
 
-/// A request that fixups did not handle: note a returning visitor, mint nothing.
+/// A request that fixups did not decide: refused before it. Notes a returning visitor with the
+/// settings in force now, mints nothing.
 unsafe fn observe(r: *mut request_rec) {
-    if unsafe { request_state::is_handled(r) } {
+    if unsafe { !(*r).main.is_null() } {
         return;
     }
-    let Some(config) = (unsafe { tracked_config(r) }) else { return };
-    let found = unsafe { found_value(r, config) };
-    match found.map(|value| visit::judge(config.policy(), value)) {
-        Some(Judgement::Accepted { id, .. }) => {
-            let pool = unsafe { (*r).pool };
-            let id = unsafe { PoolStr::copy(pool, id) };
-            let value = unsafe { PoolStr::copy(pool, found.unwrap_or_default()) };
-            unsafe { settle(r, config, SettledId { id, value, new: false }) };
+    let mut state = unsafe { request_state::state(r) };
+    let config = unsafe { dir_config((*r).per_dir_config.cast()) };
+    let early_stands = match state.as_deref() {
+        Some(RequestState::Decided { .. }) => return,
+        // The early look's settings are the request's: what it noted stands.
+        Some(RequestState::LookedEarly { config: looked_with, settled, .. }) => {
+            config.is_some_and(|config| std::ptr::eq(*looked_with, config)).then_some(*settled)
         }
-        Some(Judgement::Rejected(rejection)) => unsafe {
-            log_rejection(r, config, rejection, "the request was refused before an ID could be set");
-            record(r, None);
-        },
-        None => unsafe { record(r, None) },
+        None => None,
+    };
+    if let Some(settled) = early_stands {
+        unsafe { record(r, state.take(), RequestState::Decided { settled }) };
+        return;
     }
+    unsafe { retire_early_notes(r, state.as_deref()) };
+    let tracked = config.filter(|config| config.settings().tracking_enabled());
+    let settled = tracked.and_then(|config| match unsafe { found_now(r, config) } {
+        Some(Found { value, judgement: Judgement::Accepted { id, .. } }) => {
+            let settled = unsafe { settled_from((*r).pool, id, value, false) };
+            unsafe { set_notes_and_env(r, config, settled) };
+            Some(settled)
+        }
+        Some(Found { judgement: Judgement::Rejected(rejection), .. }) => {
+            unsafe { log_rejection(r, config, rejection, "the request was refused before an ID could be set") };
+            None
+        }
+        None => None,
+    });
+    unsafe { record(r, state.take(), RequestState::Decided { settled }) };
 }
 
 #[inline(always)]
@@ -236,6 +364,10 @@ fn request_hook(r: *mut request_rec, hook: &str, body: impl FnOnce() -> c_int) -
         |panic| unsafe { log::request(r, log::ERR, &format!("internal error in {hook}, request not tracked: {panic}")) },
         || DECLINED,
     )
+}
+
+pub unsafe extern "C" fn post_read_request(r: *mut request_rec) -> c_int {
+    request_hook(r, "post_read_request", || unsafe { early_look(r) })
 }
 
 pub unsafe extern "C" fn fixups(r: *mut request_rec) -> c_int {

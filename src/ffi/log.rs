@@ -12,13 +12,22 @@ pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_INFO as 
 
 const SOURCE_FILE: &std::ffi::CStr = c"mod_usertrack.rs";
 
-fn c_message(message: &str) -> CString {
-    CString::new(message.replace('\0', "\\0")).expect("NULs were replaced")
+fn c_message(message: &[u8]) -> CString {
+    let without_nul: Vec<u8> = message.iter().flat_map(|byte| if *byte == 0 { &b"\\0"[..] } else { std::slice::from_ref(byte) }).copied().collect();
+    CString::new(without_nul).expect("NULs were replaced")
 }
 
 /// # Safety
 /// `r` is a live request.
 pub unsafe fn request(r: *const request_rec, level: c_int, message: &str) {
+    unsafe { request_bytes(r, level, message.as_bytes()) };
+}
+
+/// A message of raw bytes (a client's, say): httpd's error log escapes what it writes.
+///
+/// # Safety
+/// `r` is a live request.
+pub unsafe fn request_bytes(r: *const request_rec, level: c_int, message: &[u8]) {
     let message = c_message(message);
     unsafe {
         ap_log_rerror_(
@@ -39,16 +48,16 @@ pub unsafe fn request(r: *const request_rec, level: c_int, message: &str) {
 ///
 /// # Safety
 /// `r` is a live request.
-pub unsafe fn request_lazily(r: *const request_rec, level: c_int, message: impl FnOnce() -> String) {
+pub unsafe fn request_lazily(r: *const request_rec, level: c_int, message: impl FnOnce() -> Vec<u8>) {
     if level <= unsafe { ap_get_request_module_loglevel(r, module_index()) } {
-        unsafe { request(r, level, &message()) };
+        unsafe { request_bytes(r, level, &message()) };
     }
 }
 
 /// # Safety
 /// `s` is a live server or NULL.
 pub unsafe fn server(s: *const server_rec, level: c_int, message: &str) {
-    let message = c_message(message);
+    let message = c_message(message.as_bytes());
     unsafe {
         ap_log_error_(
             SOURCE_FILE.as_ptr(),

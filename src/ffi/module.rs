@@ -8,12 +8,12 @@ use std::ptr::{null, null_mut, without_provenance_mut};
 use super::bindings::{
     APR_HOOK_MIDDLE, APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR,
     MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
-    ap_hook_log_transaction, ap_hook_post_config, apr_pool_t, cmd_func, cmd_how, command_rec, module,
+    ap_hook_log_transaction, ap_hook_post_config, ap_hook_post_read_request, apr_pool_t, cmd_func, cmd_how, command_rec, module,
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
 use super::directives::{set_flag, set_sign_key_file, set_text};
 use super::guard::catching;
-use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config};
+use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config, post_read_request};
 use super::log;
 
 /// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
@@ -100,6 +100,7 @@ unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
     let register = || unsafe {
         ap_hook_post_config(Some(post_config), null(), null(), APR_HOOK_MIDDLE);
+        ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_insert_error_filter(Some(insert_error_filter), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_log_transaction(Some(log_transaction), null(), null(), APR_HOOK_REALLY_FIRST);

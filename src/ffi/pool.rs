@@ -60,6 +60,33 @@ pub unsafe fn alloc_value<T>(pool: *mut apr_pool_t, value: T) -> *mut T {
     ptr
 }
 
+/// Pool memory for a `T` and `tail_len` bytes right after it: one allocation where the request
+/// path would otherwise make two.
+///
+/// # Safety
+/// `pool` is a live APR pool.
+unsafe fn alloc_slot_and_tail<T>(pool: *mut apr_pool_t, tail_len: usize) -> (NonNull<MaybeUninit<T>>, NonNull<u8>) {
+    const { assert!(std::mem::align_of::<T>() <= 8, "apr_palloc aligns to 8 bytes") };
+    let slot_size = std::mem::size_of::<T>().next_multiple_of(8);
+    let raw: *mut u8 = unsafe { apr_palloc(pool, slot_size + tail_len) }.cast();
+    let raw = NonNull::new(raw).expect("apr_palloc never returns NULL");
+    (raw.cast(), unsafe { raw.add(slot_size) })
+}
+
+/// A slot for a `T`, then a NUL-terminated copy of `bytes`, in one pool block.
+///
+/// # Safety
+/// `pool` is a live APR pool that outlives `'a`.
+pub unsafe fn alloc_slot_with_copy<'a, T>(pool: *mut apr_pool_t, bytes: &[u8]) -> (&'a mut MaybeUninit<T>, PoolStr) {
+    let (mut slot, copy) = unsafe { alloc_slot_and_tail::<T>(pool, bytes.len() + 1) };
+    // SAFETY: the tail holds `bytes.len() + 1` bytes.
+    unsafe {
+        copy.copy_from_nonoverlapping(NonNull::from(bytes).cast(), bytes.len());
+        copy.add(bytes.len()).write(0);
+        (slot.as_mut(), PoolStr { ptr: copy.cast(), len: bytes.len() })
+    }
+}
+
 /// `len` uninitialised bytes of pool memory.
 ///
 /// # Safety

@@ -1,20 +1,25 @@
-//! What this module settled for one request, kept in its slot of `r->request_config`: the
-//! mark that the request was handled, and the ID a later request of its internal-redirect
-//! chain continues with.
+//! What this module knows about one request, kept in its slot of `r->request_config`.
 
 use std::ffi::c_void;
 
 use super::bindings::request_rec;
+use super::cookie_header::CookieLookup;
+use super::dir_config::DirConfig;
 use super::module::module_index;
 use super::pool::{PoolStr, config_slot};
-use crate::core::visit::Settled;
+use crate::core::visit::{Found, Settled};
 
 #[derive(Clone, Copy)]
-pub struct RequestState {
-    /// `None`: handled, but untracked (no cookie, or one that was rejected, and no ID minted).
-    pub settled: Option<SettledId>,
+pub enum RequestState {
+    /// post_read_request looked with the server's settings `config`: `found` is what it found
+    /// and how that judged; if it counted, `settled` is in the notes and environment already.
+    /// fixups reuses all of it when its settings and the `Cookie` header are still the same.
+    LookedEarly { config: *const DirConfig, lookup: CookieLookup, found: Option<Found<'static>>, settled: Option<SettledId> },
+    /// fixups decided, or the request was looked at once more when refused before fixups.
+    Decided { settled: Option<SettledId> },
 }
 
+/// An ID in the notes and environment.
 #[derive(Clone, Copy)]
 pub struct SettledId {
     pub id: PoolStr,
@@ -29,16 +34,37 @@ impl SettledId {
     }
 }
 
+impl RequestState {
+    /// The early look, if it was made with `config` and `headers_in` still gives its answer.
+    ///
+    /// # Safety
+    /// `headers_in` is the request's live header table.
+    pub unsafe fn early_look_for(
+        &self,
+        config: &DirConfig,
+        headers_in: *const super::bindings::apr_table_t,
+    ) -> Option<(Option<Found<'static>>, Option<SettledId>)> {
+        match *self {
+            Self::LookedEarly { config: looked_with, lookup, found, settled }
+                if std::ptr::eq(looked_with, config) && unsafe { lookup.is_current_in(headers_in) } =>
+            {
+                Some((found, settled))
+            }
+            _ => None,
+        }
+    }
+}
+
 unsafe fn slot(r: *mut request_rec) -> *mut *mut RequestState {
     unsafe { config_slot((*r).request_config.cast::<c_void>(), module_index()).cast() }
 }
 
-/// Whether a hook already handled the request.
+/// The request's state, if a hook recorded one.
 ///
 /// # Safety
 /// `r` is a live request.
-pub unsafe fn is_handled(r: *mut request_rec) -> bool {
-    unsafe { !(*slot(r)).is_null() }
+pub unsafe fn state<'a>(r: *mut request_rec) -> Option<&'a mut RequestState> {
+    unsafe { (*slot(r)).as_mut() }
 }
 
 /// Makes `state` (in `r`'s pool) the request's state.
@@ -49,15 +75,14 @@ pub unsafe fn record(r: *mut request_rec, state: &mut RequestState) {
     unsafe { *slot(r) = state };
 }
 
-/// What an earlier request of an internal-redirect chain settled on.
+/// What an earlier request of an internal-redirect chain decided.
 ///
 /// # Safety
 /// `r` is a live request.
 pub unsafe fn settled_before_redirect<'a>(r: *mut request_rec) -> Option<Settled<'a>> {
     let mut previous = unsafe { (*r).prev };
     while !previous.is_null() {
-        let state = unsafe { (*slot(previous)).as_ref() };
-        if let Some(settled) = state.and_then(|state| state.settled) {
+        if let Some(RequestState::Decided { settled: Some(settled) }) = unsafe { state(previous) }.map(|state| *state) {
             return Some(settled.as_settled());
         }
         previous = unsafe { (*previous).prev };

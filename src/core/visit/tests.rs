@@ -50,7 +50,8 @@ fn inputs<'a>(clock: Option<&'a AtomicU64>) -> MintInputs<'a, Counter> {
 }
 
 fn decide_with<'a>(policy: &Policy, found: Option<&'a str>, settled: Option<Settled<'a>>) -> Outcome<'a> {
-    decide(policy, found.map(str::as_bytes), settled, |policy| inputs(None).mint(policy))
+    let found = found.map(|value| Found::judged(policy, value.as_bytes()));
+    decide(policy, found, settled, |policy| inputs(None).mint(policy))
 }
 
 fn text(bytes: &[u8]) -> &str {
@@ -243,4 +244,33 @@ fn a_redirected_request_continues_the_visit() {
     }
     // A different cookie in the redirected request is judged afresh, as stock does.
     assert!(matches!(decide_with(&STOCK, Some("3.4"), Some(settled)), Outcome::Returning { id: b"3.4", .. }));
+}
+
+/// `answer_stands` is a shortcut for `decide`: wherever it says so, `decide` agrees.
+#[test]
+fn an_answer_that_stands_is_what_decide_answers() {
+    let keys = ring(&[KEY_1]);
+    let old_keys = ring(&[KEY_2]);
+    let values = [
+        "1234abcd.5e0f1a2b3c4d5".to_string(),
+        "<junk>".to_string(),
+        signed_value(keys, "1234abcd.5e0f1a2b3c4d5"),
+        signed_value(old_keys, "1234abcd.5e0f1a2b3c4d5"),
+    ];
+    let mut stood = 0;
+    for renew in [false, true] {
+        for validate in [false, true] {
+            for signing in [None, signing(keys, false), signing(keys, true), signing(ring(&[KEY_1, KEY_2]), false)] {
+                let policy = Policy { renew, validate, signing, ..STOCK };
+                for value in &values {
+                    let found = Found::judged(&policy, value.as_bytes());
+                    let outcome = decide(&policy, Some(found), None, |_| None);
+                    let plain = matches!(outcome, Outcome::Returning { resend: Resend::Nothing, .. });
+                    assert_eq!(answer_stands(&policy, &found), plain, "{value} renew={renew} validate={validate}");
+                    stood += usize::from(plain);
+                }
+            }
+        }
+    }
+    assert!(stood > 4, "the shortcut is taken in the common cases");
 }
