@@ -3,8 +3,13 @@
 #
 #   scripts/apache-test.sh [t/TEST test files...]
 #
-# Pass 1: the whole suite (or the given .t files) with the prefork MPM.
-# Pass 2: t/uniqueness.t again with the event MPM (skipped if test files were given).
+# Pass 1: the whole suite (or the given .t files) with the prefork MPM (CGIs via mod_cgi).
+# Pass 2: the tests in EVENT_TESTS again with the event MPM (CGIs via mod_cgid; skipped if
+# test files were given).
+#
+# Before each pass the signing key files the suite's CookieSignKeyFile lines name are made in
+# the work dir's t/keys (mode 0600, owned by the user running the suite): git cannot keep a
+# file with mode 0600, and the module refuses world-readable key files.
 #
 # Environment:
 #   MODULE_SO   module to load (default: target/release/libmod_usertrack.so in the repo);
@@ -18,12 +23,14 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-MODULE_SO=${MODULE_SO:-$repo/target/release/libmod_usertrack.so}
+MODULE_SO=${MODULE_SO:-${CARGO_TARGET_DIR:-$repo/target}/release/libmod_usertrack.so}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 MODDIR=${APACHE_MODULES_DIR:-/usr/lib/apache2/modules}
 TEST_USER=usertrack-test
 PASS_TIMEOUT=${PASS_TIMEOUT:-300}
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# run again under the event MPM (threads, mod_cgid): minting, uniqueness, CGI-facing features
+EVENT_TESTS=(t/uniqueness.t t/uniqueness_legacy.t t/id_formats.t t/inject.t t/session.t)
 
 die() { echo "apache-test.sh: $*" >&2; exit 1; }
 
@@ -42,6 +49,17 @@ rm -rf "$work/t/logs" "$work/t/conf/apache_test_config.pm" "$work/t/htdocs/index
 find "$work/t/conf" -maxdepth 1 -type f ! -name '*.in' -delete
 cp "$MODULE_SO" "$work/mod_usertrack.so"
 chmod 644 "$work/mod_usertrack.so"
+
+# Signing keys (see the top): a.key and b.key one key each, ba.key = b then a (rotation:
+# b signs, both verify). 32 random bytes, base64, one a line.
+new_key() { head -c 32 /dev/urandom | base64 -w0; echo; }
+mkdir -p "$work/t/keys"
+key_a=$(new_key); key_b=$(new_key)
+printf '# test key a\n%s' "$key_a" > "$work/t/keys/a.key"
+printf '%s' "$key_b" > "$work/t/keys/b.key"
+printf '# rotation: the first key signs, every key verifies\n\n%s\n%s\n' "$key_b" "$key_a" > "$work/t/keys/ba.key"
+chmod 700 "$work/t/keys"
+chmod 600 "$work/t/keys/"*.key
 
 if [ "$(id -u)" -eq 0 ]; then
   if ! id -u "$TEST_USER" >/dev/null 2>&1; then
@@ -99,9 +117,15 @@ write_base_conf() { # $1 = mpm (prefork|event), $2 = file
     echo "# base config inherited by Apache::Test (Debian has no httpd.conf)"
     echo "LoadModule mpm_$1_module $MODDIR/mod_mpm_$1.so"
     for m in authz_core authz_host authn_core auth_basic authn_file authz_user \
-             mime dir alias include rewrite headers env setenvif filter info; do
+             mime dir alias include rewrite headers env setenvif filter info remoteip; do
       echo "LoadModule ${m}_module $MODDIR/mod_$m.so"
     done
+    # CGIs (t/htdocs/cgi): mod_cgi forks from a prefork child; threaded MPMs need mod_cgid
+    if [ "$1" = prefork ]; then
+      echo "LoadModule cgi_module $MODDIR/mod_cgi.so"
+    else
+      echo "LoadModule cgid_module $MODDIR/mod_cgid.so"
+    fi
     echo "LoadModule usertrack_module $work/mod_usertrack.so"
     echo "TypesConfig /etc/mime.types"
   } > "$2"
@@ -136,7 +160,7 @@ if [ $# -gt 0 ]; then
   run_pass prefork prefork "$@"
 else
   run_pass prefork prefork
-  run_pass event event t/uniqueness.t
+  run_pass event event "${EVENT_TESTS[@]}"
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then

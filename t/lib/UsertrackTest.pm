@@ -13,7 +13,15 @@ use Apache::TestRequest ();
 our @EXPORT = qw(
     $ID_RE $VALUE_RE new_tag req raw_request set_cookies set_cookie2s
     log_entry log_entries id_time id_seconds netscape_date keepalive_agent
+    env_entry cgi_vars error_log_size error_log_since parse_netscape_date
+    $UUID4_RE $UUID7_RE $LEGACY_RE $TAG_RE random_id_key
 );
+
+# Issue 9 ID formats and the signature tag (22 characters of base64url).
+our $UUID4_RE  = qr/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
+our $UUID7_RE  = qr/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
+our $LEGACY_RE = qr/127\.0\.0\.1\.[1-9][0-9]*/;
+our $TAG_RE    = qr/[A-Za-z0-9_-]{22}/;
 
 # <1-8 lower-case hex, no zero padding>.<hex of request time in microseconds>
 our $ID_RE    = qr/(?:0|[1-9a-f][0-9a-f]{0,7})\.[1-9a-f][0-9a-f]{0,15}/;
@@ -138,6 +146,80 @@ sub log_entry {
     my ($tag, $timeout) = @_;
     my @e = log_entries(qr/\Q$tag\E/, 1, $timeout);
     return $e[0];
+}
+
+# The environment log (t/logs/usertrack_env_log) for a tag: fields
+# tag vhost id new orig_id orig_new cookie orig_cookie status request.
+my @ENV_FIELDS = qw(tag vhost id new orig_id orig_new cookie orig_cookie status request);
+sub env_entry {
+    my ($tag, $timeout) = @_;
+    $timeout //= $timed_out ? 0.5 : 5;
+    my $file = Apache::Test::vars('t_logs') . '/usertrack_env_log';
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (1) {
+        if (open my $fh, '<', $file) {
+            while (my $line = <$fh>) {
+                next unless $line =~ /^\Q$tag\E\|/;
+                chomp $line;
+                my @f = split /\|/, $line, scalar @ENV_FIELDS;
+                next unless @f == @ENV_FIELDS;
+                my %e; @e{@ENV_FIELDS} = @f;
+                return \%e;
+            }
+            close $fh;
+        }
+        if (Time::HiRes::time() > $deadline) { $timed_out = 1; return undef }
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+# KEY=VALUE lines a CGI printed (t/htdocs/cgi/*.cgi) as a hash.
+sub cgi_vars {
+    my $res = shift;
+    my $body = ref $res eq 'HASH' ? $res->{body} : $res->content;
+    my %v;
+    for (split /\n/, $body // '') {
+        $v{$1} = $2 if /^([A-Za-z_]+)=(.*)$/;
+    }
+    return \%v;
+}
+
+# The error_log: its size now, and the lines written after an offset that match
+# a pattern (polled, bounded: error_log lines are written during the request).
+sub _error_log_file { Apache::Test::vars('t_logs') . '/error_log' }
+sub error_log_size { -s _error_log_file() // 0 }
+sub error_log_since {
+    my ($offset, $re, $timeout) = @_;
+    $timeout //= 3;
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (1) {
+        my @lines;
+        if (open my $fh, '<', _error_log_file()) {
+            binmode $fh;
+            seek $fh, $offset, 0;
+            while (my $line = <$fh>) { push @lines, $line if $line =~ $re }
+            close $fh;
+        }
+        return @lines if @lines || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
+# "Www, DD-Mon-YY hh:mm:ss GMT" back to epoch seconds (years 1970-2069).
+sub parse_netscape_date {
+    my $s = shift // return undef;
+    my %mo; @mo{qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec)} = 0 .. 11;
+    my ($d, $m, $y, $H, $M, $S) =
+        $s =~ /^\w{3}, (\d\d)-(\w{3})-(\d\d) (\d\d):(\d\d):(\d\d) GMT$/ or return undef;
+    return undef unless exists $mo{$m};
+    require Time::Local;
+    my $t = Time::Local::timegm($S, $M, $H, $d, $mo{$m}, $y < 70 ? 2000 + $y : 1900 + $y);
+    return netscape_date($t) eq $s ? $t : undef;
+}
+
+# A well-formed apache-format ID nobody minted (a returning visitor's value).
+sub random_id_key {
+    return sprintf '%x.%x', 1 + int rand 0xfffffff, 1_500_000_000_000_000 + int rand 1e12;
 }
 
 # Request time (seconds, float) encoded in an ID's second half.
