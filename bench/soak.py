@@ -271,6 +271,9 @@ def report(rows, seconds, cmd):
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     failed = []
     for r in rows:
+        if "aborted" in r:
+            lines.append("| %s | aborted |%s" % (r["mpm"], " |" * (len(cols) - 2)))
+            continue
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
             r["mpm"], "{:,}".format(r["logged"]), "{:,.0f}".format(r["rps"]), r["wrk_socket_errors"],
             "%d (wrk: %d)" % (r["non2xx"], r["wrk_status_errors"]), "{:,}".format(r["minted"]), r["duplicates"],
@@ -281,9 +284,13 @@ def report(rows, seconds, cmd):
     lines.append("")
     lines.append("Mix per MPM (new / returning / malformed): " + "; ".join(
         "%s %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
-                             "{:,}".format(r["kinds"]["malformed"])) for r in rows))
+                             "{:,}".format(r["kinds"]["malformed"])) for r in rows if "aborted" not in r))
     lines.append("")
     for r in rows:
+        if "aborted" in r:
+            lines.append("FAIL %s: the phase did not finish: %s" % (r["mpm"], r["aborted"][:2000]))
+            failed.append("%s: aborted" % r["mpm"])
+            continue
         g = growth(r["rss_start"], r["rss_end"])
         checks = [
             ("no failed request (wrk: %s)" % r["wrk_detail"], r["wrk_socket_errors"] == 0),
@@ -332,14 +339,20 @@ def main():
     t0 = time.monotonic()
     try:
         for mpm in mpms:
-            rows.append(run_phase(workdir, mpm, seconds / len(mpms), graceful_every, threads, connections, minted))
+            try:
+                rows.append(run_phase(workdir, mpm, seconds / len(mpms), graceful_every, threads, connections, minted))
+            except Exception as e:  # a phase that cannot finish is a failure; the next MPM still runs
+                if httpd_instance.stopping.is_set():
+                    raise
+                log("%s: aborted: %s" % (mpm, e))
+                rows.append({"mpm": mpm, "aborted": str(e)})
     finally:
         httpd_instance.stop_all()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     failed = report(rows, seconds, cmd)
     print("\nIDs minted in all: {:,}, all distinct: {}; {:.0f} s".format(
-        sum(r["minted"] for r in rows), "yes" if not any(r["duplicates"] for r in rows) else "NO",
+        sum(r.get("minted", 0) for r in rows), "yes" if not any(r.get("duplicates") for r in rows) else "NO",
         time.monotonic() - t0))
     if failed:
         print("soak: FAILED: " + "; ".join(failed))
