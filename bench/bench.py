@@ -441,18 +441,7 @@ def machine_busy_ticks():
 
 def group_ticks(pgids):
     """CPU time (user+system) of the live processes in the given process groups, in clock ticks."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(rest[2]) in pgids:
-            total += int(rest[11]) + int(rest[12])
-    return total
+    return sum(int(st[11]) + int(st[12]) for _pid, st in httpd_instance.proc_stats() if int(st[2]) in pgids)
 
 
 class CpuAccount:

@@ -33,6 +33,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def proc_stats():
+    """(pid, fields of /proc/<pid>/stat after the command name) for every live process: fields[0]
+    is the state, [1] the parent pid, [2] the process group, [11] and [12] utime and stime."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                yield int(entry), f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+
+
 def _record_pid(pid, alive):
     """Leave a file per running server (process-group leader) in $BENCH_PIDS_DIR for a shell trap."""
     d = os.environ.get("BENCH_PIDS_DIR")
@@ -125,18 +138,7 @@ class Httpd:
         """PIDs of the parent's live child processes (the MPM's workers)."""
         if self.proc is None:
             return []
-        kids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    rest = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(rest[1]) == self.proc.pid and rest[0] != "Z":
-                kids.append(int(entry))
-        return kids
+        return [pid for pid, st in proc_stats() if int(st[1]) == self.proc.pid and st[0] != "Z"]
 
     def graceful(self):
         """`httpd -k graceful` with this config: the parent re-reads it, keeps the listener, and

@@ -51,7 +51,7 @@ RETURNING_PER_LOCATION = 32
 RSS_LIMIT = 0.10
 
 MPM_CONF = {
-    "prefork": "StartServers 4\nMinSpareServers 2\nMaxSpareServers 8\nServerLimit 32\nMaxRequestWorkers 32",
+    "prefork": "StartServers 4\nMinSpareServers 2\nMaxSpareServers 8\nServerLimit 64\nMaxRequestWorkers 64",
     # ServerLimit leaves room for the old generation's children to finish during a graceful restart.
     "worker": "StartServers 2\nServerLimit 8\nThreadsPerChild 16\nThreadLimit 16\nMaxRequestWorkers 64\n"
               "MinSpareThreads 8\nMaxSpareThreads 48",
