@@ -114,6 +114,18 @@ def make_tree(d):
             f.write("# made by memcheck.py\n")
             for _ in range(keys):
                 f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+    bad_keys = {  # name: (contents, mode), each one a startup error
+        "short.keys": (base64.b64encode(os.urandom(16)).decode() + "\n", 0o600),
+        "notbase64.keys": ("this is not base64!\n", 0o600),
+        "comments.keys": ("# only a comment\n\n", 0o600),
+        "nine.keys": ("".join(base64.b64encode(os.urandom(32)).decode() + "\n" for _ in range(9)), 0o600),
+        "everyone.keys": (base64.b64encode(os.urandom(32)).decode() + "\n", 0o644),
+    }
+    for name, (text, mode) in bad_keys.items():
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
     os.makedirs(os.path.join(d, "run"))
     for root, dirs, files in os.walk(d):  # children may run as another user; keys stay 0600
         for x in dirs:
@@ -121,6 +133,7 @@ def make_tree(d):
         for x in files:
             if not x.endswith(".keys"):
                 os.chmod(os.path.join(root, x), 0o644)
+    os.chmod(os.path.join(d, "everyone.keys"), 0o644)
     os.chmod(d, 0o755)
 
 
@@ -198,6 +211,37 @@ def hostile(host, name, port):
         ("X-Drop header", request(host, headers=[b"X-Drop: 1", cookie(b"x=1")])),
     ]
     return reqs
+
+
+# `apache2 -t` on the config with one bad directive added (in a <Location>): each must be refused.
+# The directive handlers' error paths, as the suites' config-error tests take them.
+CONFIG_ERRORS = [
+    'CookieExpires "3 fortnights"', 'CookieExpires "2 weeks x"', 'CookieExpires "3"x', 'CookieExpires "100 years"',
+    "CookieExpires x",
+    "CookieStyle Cookie3", "CookieSameSite Sometimes", "CookieDomain example.com", "CookieDomain .com",
+    'CookieDomain ".ex ample.com"', 'CookieName "we;ird"', "CookieName", "CookieTracking maybe",
+    "CookieIDFormat uuid8", "CookiePath shop", 'CookiePath "/a;b"', "CookieInject sometimes",
+    "CookieSignKeyFile @DIR@/missing.keys", "CookieSignKeyFile @DIR@/short.keys",
+    "CookieSignKeyFile @DIR@/notbase64.keys", "CookieSignKeyFile @DIR@/comments.keys",
+    "CookieSignKeyFile @DIR@/nine.keys", "CookieSignKeyFile @DIR@/everyone.keys",
+    "CookieSignAcceptUnsigned 2",
+]
+
+
+def config_error_runs(d, so, wrap):
+    """Run `apache2 -t` on each bad config through wrap(argv, label). Returns the labels httpd accepted."""
+    accepted = []
+    for i, directive in enumerate(CONFIG_ERRORS):
+        conf = os.path.join(d, "bad-%02d.conf" % i)
+        with open(os.path.join(d, "httpd.conf")) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text + "\n<Location /bad-conf>\n    %s\n</Location>\n" % directive.replace("@DIR@", d))
+        argv, env = wrap([HTTPD, "-t", "-f", conf], "bad-%02d" % i)
+        p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+        if p.returncode == 0:
+            accepted.append(directive)
+    return accepted
 
 
 def exchange(port, raw, timeout):
@@ -337,31 +381,30 @@ def main():
         os.makedirs(args.keep, exist_ok=True)
     d = tempfile.mkdtemp(prefix="usertrack-memcheck-", dir=args.keep or None)
     make_tree(d)
-    xml = os.path.join(d, "memcheck.xml")
     asan_dir = os.path.join(d, "asan")  # reports are written by the child as User nobody
     os.makedirs(asan_dir)
     os.chmod(asan_dir, 0o1777)
-    asan_log = os.path.join(asan_dir, "asan")
     env = None
     if args.asan:
         rt = asan_runtime()
         if not rt:
             sys.exit("memcheck.py: no shared ASan runtime (apt-get install libasan8)")
-        env = dict(os.environ, LD_PRELOAD=rt,
-                   ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=0:log_path=%s" % asan_log)
+        env = dict(os.environ, LD_PRELOAD=rt, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=0:log_path="
+                   + os.path.join(asan_dir, "asan"))
 
-        def argv(conf):
-            return [HTTPD, "-X", "-f", conf]
-    else:
-        def argv(conf):
-            return ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
-                    "--errors-for-leak-kinds=definite", "--keep-debuginfo=yes", "--num-callers=50",
-                    "--track-origins=yes", "--suppressions=" + SUPP, "--xml=yes", "--xml-file=" + xml,
-                    HTTPD, "-X", "-f", conf]
-    srv = httpd_instance.Httpd("memcheck", lambda port: write_conf(d, port, so), argv,
+    def wrap(cmd, label):
+        """The command under the chosen tool (valgrind writes <label>.xml), and its environment."""
+        if args.asan:
+            return cmd, env
+        return ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
+                "--errors-for-leak-kinds=definite", "--keep-debuginfo=yes", "--num-callers=50",
+                "--track-origins=yes", "--suppressions=" + SUPP, "--xml=yes",
+                "--xml-file=" + os.path.join(d, label + ".xml")] + cmd, None
+
+    srv = httpd_instance.Httpd("memcheck", lambda port: write_conf(d, port, so),
+                               lambda conf: wrap([HTTPD, "-X", "-f", conf], "memcheck")[0],
                                os.path.join(d, "run/error.log"), os.path.join(d, "stderr.log"), env=env)
     t0 = time.monotonic()
-    ok = True
     try:
         log("httpd -X under %s, module %s" % ("ASan" if args.asan else "valgrind memcheck", so))
         srv.start(ready_timeout=180)
@@ -374,46 +417,59 @@ def main():
     finally:
         srv.stop(timeout=180)  # valgrind writes the leak check as httpd exits
     crashes = srv.crash_lines()
+    log("apache2 -t on %d configs with a bad directive" % len(CONFIG_ERRORS))
+    accepted = config_error_runs(d, so, wrap)
     lines = ["", "%s: `%s`%s, module %s, %.0f s" % ("AddressSanitizer" if args.asan else "valgrind memcheck",
                                                    args.command, " (reduced mix)" if args.quick else "", so,
                                                    time.monotonic() - t0),
-             "", "| requests sent | responses by status | server alive at the end | crash/panic lines |",
-             "|---|---|---|---|",
-             "| %d | %s | %s | %d |" % (sent, ", ".join("%s: %d" % (k if k not in (0, 9) else {0: "none", 9: "HTTP/0.9"}[k], v)
-                                                     for k, v in sorted(statuses.items())),
-                                      "yes" if alive else "NO", len(crashes)), ""]
-    ok = alive and not crashes
+             "", "| requests sent | responses by status | server alive at the end | crash/panic lines "
+                 "| `apache2 -t` with a bad directive: refused |",
+             "|---|---|---|---|---|",
+             "| %d | %s | %s | %d | %d of %d |" % (
+                 sent, ", ".join("%s: %d" % ({0: "none", 9: "HTTP/0.9"}.get(k, k), v) for k, v in sorted(statuses.items())),
+                 "yes" if alive else "NO", len(crashes), len(CONFIG_ERRORS) - len(accepted), len(CONFIG_ERRORS)), ""]
+    ok = alive and not crashes and not accepted
+    for a in accepted:
+        lines.append("accepted by apache2 -t, should be refused: " + a)
     if args.asan:
         reports = []
         for f in sorted(os.listdir(asan_dir)):
-            if f.startswith("asan."):
-                with open(os.path.join(asan_dir, f), errors="replace") as fh:
-                    reports.append(fh.read())
+            with open(os.path.join(asan_dir, f), errors="replace") as fh:
+                reports.append(fh.read())
         lines.append("AddressSanitizer runtime in httpd: %s (%s); reports: %d"
                      % ("yes" if asan_loaded else "NO", env["LD_PRELOAD"], len(reports)))
         for r in reports[:3]:
             lines.append(r[:4000])
         ok = ok and asan_loaded and not reports
     else:
-        if not os.path.exists(xml):
-            lines.append("no valgrind XML output at %s" % xml)
-            ok = False
-        else:
-            mod_errors, mod_leaks, other, mod_possible, mod_reachable = parse_xml(xml, os.path.basename(so))
-            # Still-reachable blocks from the module (its per-thread CSPRNG) show that valgrind
-            # attributes frames to the module: a run that finds none cannot be trusted.
-            lines.append("| errors in module frames | definitely lost from module frames | possibly lost from module frames "
-                         "| still reachable from module frames | outside the module (not suppressed) |")
-            lines.append("|---|---|---|---|---|")
-            lines.append("| %d | %d | %d | %d | %s |" % (len(mod_errors), len(mod_leaks), len(mod_possible),
-                                                      len(mod_reachable),
-                                                      ", ".join("%s %d" % kv for kv in sorted(other.items())) or "none"))
-            if not mod_reachable:
-                lines.append("no block from the module's frames at all: are its symbols loaded? (%s)" % so)
+        xmls = ["memcheck"] + ["bad-%02d" % i for i in range(len(CONFIG_ERRORS))]
+        mod_errors, mod_leaks, other, mod_possible, mod_reachable = [], [], collections.Counter(), [], []
+        for label in xmls:
+            path = os.path.join(d, label + ".xml")
+            if not os.path.exists(path):
+                lines.append("no valgrind XML output at %s" % path)
                 ok = False
-            for kind, text, stack in (mod_errors + mod_leaks + mod_possible)[:10]:
-                lines.append("\n%s: %s\n    %s" % (kind, text, "\n    ".join(stack[:25])))
-            ok = ok and not mod_errors and not mod_leaks
+                continue
+            e, lk, o, ps, r = parse_xml(path, os.path.basename(so))
+            mod_errors += e
+            mod_leaks += lk
+            other.update(o)
+            mod_possible += ps
+            mod_reachable += r
+        # Still-reachable blocks from the module (its per-thread CSPRNG) show that valgrind
+        # attributes frames to the module: a run that finds none cannot be trusted.
+        lines.append("valgrind, %d runs (the server and each `apache2 -t`):\n" % len(xmls))
+        lines.append("| errors in module frames | definitely lost from module frames | possibly lost from module frames "
+                     "| still reachable from module frames | outside the module (not suppressed) |")
+        lines.append("|---|---|---|---|---|")
+        lines.append("| %d | %d | %d | %d | %s |" % (len(mod_errors), len(mod_leaks), len(mod_possible), len(mod_reachable),
+                                                  ", ".join("%s %d" % kv for kv in sorted(other.items())) or "none"))
+        if not mod_reachable:
+            lines.append("no block from the module's frames at all: are its symbols loaded? (%s)" % so)
+            ok = False
+        for kind, text, stack in (mod_errors + mod_leaks + mod_possible)[:10]:
+            lines.append("\n%s: %s\n    %s" % (kind, text, "\n    ".join(stack[:25])))
+        ok = ok and not mod_errors and not mod_leaks
     for c in crashes[:5]:
         lines.append("crash: " + c)
     lines.append("\nmemcheck: %s" % ("passed" if ok else "FAILED"))
@@ -421,7 +477,7 @@ def main():
     if not args.keep and ok:
         shutil.rmtree(d, ignore_errors=True)
     elif not ok:
-        log("kept %s (config, logs, %s)" % (d, "asan/asan.*" if args.asan else "memcheck.xml"))
+        log("kept %s (config, logs, %s)" % (d, "asan/asan.*" if args.asan else "*.xml"))
     return 0 if ok else 1
 
 
