@@ -9,7 +9,7 @@ TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 MODULE_SO  ?= $(TARGET_DIR)/release/libmod_usertrack.so
 export MODULE_SO
 
-.PHONY: all build deps deps-deb deps-test deps-bench test unit-test apache-test deb deb-test run install clean bench
+.PHONY: all build deps deps-deb deps-test deps-bench deps-soak test unit-test apache-test deb deb-test run install clean bench soak memcheck
 
 all: build
 
@@ -24,6 +24,9 @@ deps-test:
 
 deps-bench:
 	scripts/install-deps.sh bench
+
+deps-soak:
+	scripts/install-deps.sh soak
 
 build: deps
 	$(CARGO) build --release --locked
@@ -69,6 +72,15 @@ install: build
 
 bench: deps-bench build
 	scripts/bench.sh
+
+# Not part of `make test`. Soak: wrk's mix of new, returning and hostile visitors against the
+# prefork, worker and event MPMs with graceful restarts (SOAK_SECONDS, default 300).
+# Memcheck: httpd -X under valgrind, then with AddressSanitizer. See README, "Soak and memory checks".
+soak: deps-soak build
+	python3 bench/soak.py
+
+memcheck: deps-soak
+	scripts/memcheck.sh
 
 clean:
 	$(CARGO) clean

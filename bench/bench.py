@@ -18,7 +18,6 @@ SIGINT/SIGTERM. Servers bind 127.0.0.1 only; every loop is bounded in count and 
 """
 
 import argparse
-import atexit
 import base64
 import concurrent.futures
 import datetime
@@ -30,7 +29,6 @@ import platform
 import re
 import shlex
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -40,8 +38,9 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HTTPD = os.environ.get("HTTPD", "/usr/sbin/apache2")
-MODULES_DIR = os.environ.get("APACHE_MODULES_DIR", "/usr/lib/apache2/modules")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpd_instance  # noqa: E402
+from httpd_instance import HTTPD, MODULES_DIR  # noqa: E402
 STOCK_SO = os.environ.get("STOCK_SO", os.path.join(MODULES_DIR, "mod_usertrack.so"))
 TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
 OURS_SO = os.path.abspath(os.environ.get("MODULE_SO", os.path.join(TARGET_DIR, "release/libmod_usertrack.so")))
@@ -159,39 +158,13 @@ def configs(include_ours):
 
 
 # ----------------------------------------------------------------------------------------------
-# Server management
-
-_servers = []
-_servers_lock = threading.Lock()
-_stopping = threading.Event()  # set on SIGINT/SIGTERM: no new server starts
-
+# Server management (bench/httpd_instance.py starts, registers and stops the servers)
 
 def log(msg):
     print("[bench] " + msg, file=sys.stderr, flush=True)
 
 
-def _record_pid(pid, alive):
-    """Leave a file per running server (process-group leader) in $BENCH_PIDS_DIR for bench.sh's trap."""
-    d = os.environ.get("BENCH_PIDS_DIR")
-    if not d:
-        return
-    path = os.path.join(d, str(pid))
-    try:
-        if alive:
-            open(path, "w").close()
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(httpd_instance.Httpd):
     """One httpd (optionally under callgrind) in its own directory, on its own 127.0.0.1 port."""
 
     _ids = iter(range(1000000))
@@ -216,14 +189,13 @@ class Server:
             f.write("hello\n")  # 6 bytes
         os.chmod(path, 0o644)
         os.utime(path, (1577836800, 1577836800))  # old mtime: strong ETag, same headers every run
-        self.port = None
         self.mpm = mpm
         self.module_conf = module_conf
         self.callgrind_out = callgrind_out
-        self.proc = None
-        self.name = name
+        super().__init__(name, self._write_conf, self._argv, os.path.join(self.run_dir, "error.log"),
+                         os.path.join(self.dir, "stderr.log"))
 
-    def _write_conf(self):
+    def _write_conf(self, port):
         mpm_conf = {
             "prefork": "",
             "event": "\n".join([
@@ -239,138 +211,31 @@ class Server:
             with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
                 f.write(base64.b64encode(SIGN_KEY).decode() + "\n")
         subst = {
-            "@SERVER_ROOT@": self.dir, "@PORT@": str(self.port), "@RUN_DIR@": self.run_dir,
+            "@SERVER_ROOT@": self.dir, "@PORT@": str(port), "@RUN_DIR@": self.run_dir,
             "@MPM@": self.mpm, "@DOCROOT@": self.docroot, "@MPM_CONF@": mpm_conf,
             "@MODULE_CONF@": self.module_conf.replace("@KEYFILE@", key_file),
         }
         for k, v in subst.items():
             text = text.replace(k, v)
-        self.conf = os.path.join(self.dir, "httpd.conf")
-        with open(self.conf, "w") as f:
+        conf = os.path.join(self.dir, "httpd.conf")
+        with open(conf, "w") as f:
             f.write(text)
+        return conf
 
-    def start(self, ready_timeout=120.0):
-        last_err = None
-        for _attempt in range(5):
-            if _stopping.is_set():
-                raise RuntimeError("interrupted")  # retry on a port taken between free_port() and bind()
-            self.port = free_port()
-            self._write_conf()
-            if self.mpm == "prefork":
-                cmd = [HTTPD, "-X", "-f", self.conf]
-            else:
-                cmd = [HTTPD, "-DFOREGROUND", "-f", self.conf]
-            if self.callgrind_out:
-                cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
-            self.stderr_path = os.path.join(self.dir, "stderr.log")
-            with open(self.stderr_path, "ab") as err:
-                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                             start_new_session=True)
-            with _servers_lock:
-                _servers.append(self)
-            _record_pid(self.proc.pid, True)
-            try:
-                self._wait_ready(ready_timeout)
-                return self
-            except RuntimeError as e:
-                last_err = e
-                self.stop()
-                if "Address already in use" not in self._tail():
-                    break
-        raise RuntimeError("%s: %s" % (self.name, last_err))
+    def _argv(self, conf):
+        if self.mpm == "prefork":
+            cmd = [HTTPD, "-X", "-f", conf]
+        else:
+            cmd = [HTTPD, "-DFOREGROUND", "-f", conf]
+        if self.callgrind_out:
+            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
+        return cmd
 
     def _tail(self):
-        out = ""
-        for p in (self.stderr_path, os.path.join(self.run_dir, "error.log")):
-            try:
-                with open(p, errors="replace") as f:
-                    out += f.read()[-3000:]
-            except OSError:
-                pass
-        return out
-
-    def _wait_ready(self, timeout):
-        """Connect until httpd accepts (one probe connection reaches httpd; refused ones do not)."""
-        deadline = time.monotonic() + timeout
-        for _ in range(int(timeout / 0.05) + 1):
-            if self.proc.poll() is not None:
-                raise RuntimeError("httpd exited with %s during start-up:\n%s" % (self.proc.returncode, self._tail()))
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1.0):
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        raise RuntimeError("httpd did not accept connections within %.0fs:\n%s" % (timeout, self._tail()))
-
-    def stop(self, timeout=60.0):
-        """SIGTERM (httpd -X exits cleanly, so callgrind writes its output), bounded wait, SIGKILL."""
-        p = self.proc
-        if p is None:
-            return
-        if p.poll() is None:
-            # httpd -X can miss a SIGTERM that arrives while it finishes a connection and block in
-            # accept() again (seen in about one stop in five once clients wait for its close).
-            # So repeat it.
-            deadline = time.monotonic() + timeout
-            while p.poll() is None and time.monotonic() < deadline:
-                try:
-                    p.send_signal(signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-                try:
-                    p.wait(timeout=1.0)
-                except subprocess.TimeoutExpired:
-                    pass
-            if p.poll() is None:
-                log("%s: no exit %ss after SIGTERM, killing" % (self.name, timeout))
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(timeout=10)
-        # event MPM children share the process group; make sure none outlive the parent.
-        try:
-            os.killpg(p.pid, 0)
-            time.sleep(0.5)
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        with _servers_lock:
-            if self in _servers:
-                _servers.remove(self)
-        _record_pid(p.pid, False)
-        self.proc = None
-
-    def check_error_log(self):
-        bad = ("exit signal", "panic", "Segmentation fault", "AH00052")
-        text = self._tail() if os.path.exists(self.stderr_path) else ""
-        try:
-            with open(os.path.join(self.run_dir, "error.log"), errors="replace") as f:
-                text = f.read()
-        except OSError:
-            pass
-        for b in bad:
-            if b in text:
-                raise RuntimeError("%s: error log contains %r:\n%s" % (self.name, b, text[-2000:]))
+        return self.tail()
 
 
-def stop_all():
-    with _servers_lock:
-        servers = list(_servers)
-    for s in servers:
-        try:
-            s.stop(timeout=20)
-        except Exception as e:  # keep stopping the others
-            log("stopping %s: %s" % (s.name, e))
-
-
-def _on_signal(signum, _frame):
-    _stopping.set()
-    stop_all()
-    sys.exit(128 + signum)
+stop_all = httpd_instance.stop_all
 
 
 # ----------------------------------------------------------------------------------------------
@@ -647,18 +512,7 @@ def machine_busy_ticks():
 
 def group_ticks(pgids):
     """CPU time (user+system) of the live processes in the given process groups, in clock ticks."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(rest[2]) in pgids:
-            total += int(rest[11]) + int(rest[12])
-    return total
+    return sum(int(st[11]) + int(st[12]) for _pid, st in httpd_instance.proc_stats() if int(st[2]) in pgids)
 
 
 class CpuAccount:
@@ -932,10 +786,7 @@ def main():
     if args.n2 <= args.n1 or args.n1 < 1:
         ap.error("need 1 <= n1 < n2")
 
-    atexit.register(stop_all)
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
+    httpd_instance.install_stop_handlers()
 
     include_ours = os.path.exists(OURS_SO)
     if not include_ours:

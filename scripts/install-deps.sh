@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, tests and benchmarks need, only those missing.
-# Usage: scripts/install-deps.sh [build|deb|test|bench]   (each level includes the previous ones)
+# Usage: scripts/install-deps.sh [build|deb|test|bench|soak]   (each level up to bench includes the
+# previous ones; soak, for `make soak` and `make memcheck`, is build's packages and its own)
 set -euo pipefail
 
 level=${1:-test}
 packages=(apache2 apache2-dev libclang-dev clang)   # build (apache2-dev also provides dh-apache2)
 deb=(debhelper)                                     # make deb
 test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl libapache-session-perl libcgi-pm-perl)
+soak=(python3 wrk valgrind libasan8)                # make soak, make memcheck (libasan8: ASan runtime)
 case "$level" in
   build) ;;
   deb)   packages+=("${deb[@]}") ;;
   test)  packages+=("${test[@]}") ;;
   bench) packages+=("${test[@]}" valgrind wrk) ;;
-  *) echo "install-deps.sh: unknown level '$level' (build, deb, test or bench)" >&2; exit 2 ;;
+  soak)  packages+=("${soak[@]}") ;;
+  *) echo "install-deps.sh: unknown level '$level' (build, deb, test, bench or soak)" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""`make soak`: the module under sustained load, with graceful restarts, under each MPM in turn.
+
+    python3 bench/soak.py            # SOAK_SECONDS (default 300) split between the three MPMs
+
+For each of prefork, worker and event: an httpd on a free 127.0.0.1 port (bench/soak/httpd.conf.in:
+CookieTracking on, CookieExpires "2 weeks", /signed with a signing key made at run time,
+CookieValidate, CookieIDFormat uuid7 and CookieInject, /legacy with CookieIDFormat legacy),
+returning visitors' IDs minted by that server first, then wrk with bench/soak/mix.lua (new,
+returning and malformed visitors, 4:4:2) for the MPM's share of the time, with `apache2 -k graceful`
+at every interval boundary (SOAK_GRACEFUL_EVERY seconds, default 20; at least two per MPM).
+
+Targets, each checked per MPM and printed:
+  - wrk: no socket error, no timeout, no status error; the access log: every status 2xx;
+  - no ID minted twice, across all three MPMs' logs (every minted ID is logged: USERTRACK_NEW=1);
+  - every returning visitor logged with the ID it sent and USERTRACK_NEW=0; every new one minted;
+  - no crash or panic in the error log (exit signal, panic, Segmentation fault, AH00052);
+  - every graceful restart done (the MPM's "graceful restart" line in the error log);
+  - child RSS growth under 10%: the median VmRSS of the children just before the first graceful
+    restart against the same just before the end, so both samples are of children the same time
+    after their (re)start.
+
+Environment: SOAK_SECONDS, SOAK_GRACEFUL_EVERY, SOAK_THREADS (wrk, 2), SOAK_CONNECTIONS (16),
+SOAK_MPMS (default prefork,worker,event), SOAK_KEEP_DIR (keep logs there), MODULE_SO, HTTPD.
+Exit status 0 only if every target is met.
+"""
+
+import atexit
+import base64
+import http.client
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpd_instance  # noqa: E402
+from httpd_instance import HTTPD, MODULES_DIR  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
+MODULE_SO = os.path.abspath(os.environ.get("MODULE_SO", os.path.join(TARGET_DIR, "release/libmod_usertrack.so")))
+TEMPLATE = os.path.join(REPO, "bench/soak/httpd.conf.in")
+LUA = os.path.join(REPO, "bench/soak/mix.lua")
+LOCATIONS = ("/f.txt", "/signed/f.txt", "/legacy/f.txt")
+RETURNING_PER_LOCATION = 32
+RSS_LIMIT = 0.10
+
+MPM_CONF = {
+    "prefork": "StartServers 4\nMinSpareServers 2\nMaxSpareServers 8\nServerLimit 64\nMaxRequestWorkers 64",
+    # ServerLimit leaves room for the old generation's children to finish during a graceful restart.
+    "worker": "StartServers 2\nServerLimit 8\nThreadsPerChild 16\nThreadLimit 16\nMaxRequestWorkers 64\n"
+              "MinSpareThreads 8\nMaxSpareThreads 48",
+    "event": "StartServers 2\nServerLimit 8\nThreadsPerChild 16\nThreadLimit 16\nMaxRequestWorkers 64\n"
+             "MinSpareThreads 8\nMaxSpareThreads 48",
+}
+
+
+def log(msg):
+    print("[soak] " + msg, file=sys.stderr, flush=True)
+
+
+_wrk_procs = []
+
+
+def _kill_wrk():
+    for p in _wrk_procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+
+
+class SoakServer(httpd_instance.Httpd):
+    def __init__(self, workdir, mpm):
+        self.dir = os.path.join(workdir, mpm)
+        for d in ("run", "htdocs", "htdocs/signed", "htdocs/legacy"):
+            os.makedirs(os.path.join(self.dir, d))
+        # children run as another user when started as root without User: make the tree readable
+        for root, dirs, _files in os.walk(self.dir):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o755)
+        os.chmod(self.dir, 0o755)
+        for loc in LOCATIONS:
+            path = os.path.join(self.dir, "htdocs", loc.lstrip("/"))
+            with open(path, "w") as f:
+                f.write("hello\n")
+            os.chmod(path, 0o644)
+        key = os.path.join(self.dir, "usertrack.keys")
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # readable by root only
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        self.mpm = mpm
+        self.access_log = os.path.join(self.dir, "run/access.log")
+        super().__init__("soak-" + mpm, self._write_conf,
+                         lambda conf: [HTTPD, "-DFOREGROUND", "-f", conf],
+                         os.path.join(self.dir, "run/error.log"), os.path.join(self.dir, "stderr.log"))
+
+    def _write_conf(self, port):
+        with open(TEMPLATE) as f:
+            text = f.read()
+        for k, v in {"@DIR@": self.dir, "@PORT@": str(port), "@MPM@": self.mpm, "@MPM_CONF@": MPM_CONF[self.mpm],
+                     "@MODULES_DIR@": MODULES_DIR, "@MODULE_SO@": MODULE_SO,
+                     # as root, children run as nobody (without User, as uid -1 with an alert per child)
+                     "@USER_CONF@": "User nobody\nGroup nogroup" if os.getuid() == 0 else ""}.items():
+            text = text.replace(k, v)
+        conf = os.path.join(self.dir, "httpd.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        return conf
+
+
+def vm_rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def sample_rss(srv, seconds, samples=4):
+    """Median child VmRSS (kB) over a few samples spread across `seconds`, and the parent's."""
+    kids, parent = [], []
+    for n in range(samples):
+        kids += [r for r in (vm_rss_kb(p) for p in srv.children()) if r]
+        r = vm_rss_kb(srv.proc.pid)
+        if r:
+            parent.append(r)
+        if n < samples - 1:
+            time.sleep(seconds / samples)
+    return (statistics.median(kids) if kids else None, statistics.median(parent) if parent else None)
+
+
+def harvest(port):
+    """IDs this server mints: the returning visitors' cookies, per location."""
+    out = []
+    for loc in LOCATIONS:
+        for _ in range(RETURNING_PER_LOCATION):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                c.request("GET", loc, headers={"X-Soak-Kind": "harvest"})
+                r = c.getresponse()
+                r.read()
+                sc = r.getheader("Set-Cookie") or ""
+            finally:
+                c.close()
+            m = re.match(r"Apache=([^;]+);", sc)
+            if r.status != 200 or not m:
+                raise RuntimeError("harvest: %s gave %d, Set-Cookie %r" % (loc, r.status, sc))
+            out.append((loc, m.group(1), m.group(1).split("~")[0]))
+    return out
+
+
+WRK_DONE = re.compile(r"SOAK-WRK requests=(\d+) connect=(\d+) read=(\d+) write=(\d+) status=(\d+) timeout=(\d+)")
+
+
+def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minted):
+    """One MPM: start, harvest, wrk under graceful restarts, stop, check the logs. Returns a row."""
+    n_int = max(3, int(round(seconds / graceful_every)))
+    interval = seconds / n_int
+    row = {"mpm": mpm, "failures": []}
+    srv = SoakServer(workdir, mpm)
+    srv.start(ready_timeout=60)
+    try:
+        ids = harvest(srv.port)
+        ids_file = os.path.join(srv.dir, "returning.tsv")
+        with open(ids_file, "w") as f:
+            f.writelines("%s\t%s\t%s\n" % x for x in ids)
+        log("%s: port %d, %d intervals of %.1f s, graceful restart between each" % (mpm, srv.port, n_int, interval))
+        cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % int(n_int * interval + 1), "--timeout", "10s",
+               "-s", LUA, "http://127.0.0.1:%d/" % srv.port, "--", ids_file]
+        t0 = time.monotonic()
+        wrk = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        _wrk_procs.append(wrk)
+        gracefuls = 0
+        for k in range(1, n_int + 1):
+            boundary = t0 + k * interval
+            if k in (1, n_int):  # the RSS samples: children the same time after their (re)start
+                time.sleep(max(0.0, boundary - 2.5 - time.monotonic()))
+                kid, parent = sample_rss(srv, 2.0)
+                row["rss_start" if k == 1 else "rss_end"] = kid
+                row["parent_start" if k == 1 else "parent_end"] = parent
+            time.sleep(max(0.0, boundary - time.monotonic()))
+            if wrk.poll() is not None:
+                raise RuntimeError("wrk ended early:\n" + wrk.stdout.read())
+            if k < n_int:
+                srv.graceful()
+                gracefuls += 1
+                log("%s: graceful restart %d at %.0f s" % (mpm, gracefuls, time.monotonic() - t0))
+        out, _ = wrk.communicate(timeout=interval + 120)
+    finally:
+        srv.stop(timeout=30)
+    row["gracefuls"] = gracefuls
+    m = WRK_DONE.search(out)
+    if wrk.returncode != 0 or not m:
+        raise RuntimeError("wrk failed (%s):\n%s" % (wrk.returncode, out))
+    wr = [int(x) for x in m.groups()]
+    row["wrk_requests"] = wr[0]
+    row["wrk_socket_errors"] = sum(wr[1:4]) + wr[5]
+    row["wrk_status_errors"] = wr[4]
+    row["wrk_detail"] = "connect %d, read %d, write %d, timeout %d" % (wr[1], wr[2], wr[3], wr[5])
+    rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    row["rps"] = float(rps.group(1)) if rps else 0.0
+    check_access_log(srv.access_log, mpm, row, minted)
+    errlog = srv.error_log_text()
+    row["crashes"] = srv.crash_lines()
+    # "Graceful restart requested" (prefork AH00171, worker AH00297, event AH00493)
+    row["restarts_logged"] = len(re.findall(r"AH00171|AH00297|AH00493", errlog))
+    row["other_errors"] = [l for l in errlog.splitlines()
+                           if l and not re.search(r":notice\]", l)]
+    return row
+
+
+def check_access_log(path, mpm, row, minted):
+    kinds = {"new": 0, "returning": 0, "malformed": 0, "harvest": 0}
+    non2xx, dups, mismatch, unminted, count, new_lines = 0, 0, 0, 0, 0, 0
+    examples = []
+    with open(path, "rb") as f:
+        for raw in f:
+            fields = raw.decode("latin-1").rstrip("\n").split("\t", 7)
+            if len(fields) != 8:
+                examples.append("unparsable line: %r" % raw[:200])
+                mismatch += 1
+                continue
+            kind, expect, note, new, status, _pid, uri, _cookie = fields
+            count += 1
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if not status.startswith("2"):
+                non2xx += 1
+                if len(examples) < 10:
+                    examples.append("status %s: %s %s" % (status, kind, uri))
+            if new == "1":
+                new_lines += 1
+                if note in minted:
+                    dups += 1
+                    if len(examples) < 10:
+                        examples.append("duplicate ID %s (first minted under %s)" % (note, minted[note]))
+                else:
+                    minted[note] = mpm
+            if kind == "returning" and (note != expect or new != "0"):
+                mismatch += 1
+                if len(examples) < 10:
+                    examples.append("returning visitor sent %s, logged %s (USERTRACK_NEW=%s)" % (expect, note, new))
+            if kind == "new" and (new != "1" or note == "-"):
+                unminted += 1
+                if len(examples) < 10:
+                    examples.append("new visitor not minted: %s %s" % (uri, raw[:200]))
+    row.update(logged=count, kinds=kinds, non2xx=non2xx, duplicates=dups, mismatches=mismatch,
+               unminted=unminted, minted=new_lines, examples=examples)
+
+
+def growth(a, b):
+    return None if not a or b is None else (b - a) / a
+
+
+def fmt_pct(x):
+    return "n/a" if x is None else "%+.1f%%" % (100 * x)
+
+
+def report(rows, seconds, cmd):
+    cols = ["MPM", "requests (log)", "wrk req/s", "wrk socket errors", "non-2xx", "minted", "duplicates",
+            "returning mismatches", "new unminted", "gracefuls", "child RSS start / end kB", "growth",
+            "parent RSS start / end kB"]
+    lines = ["", "Soak: `%s`, %d s in all, module %s" % (cmd, seconds, MODULE_SO), "",
+             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    failed = []
+    for r in rows:
+        if "aborted" in r:
+            lines.append("| %s | aborted |%s" % (r["mpm"], " |" * (len(cols) - 2)))
+            continue
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
+            r["mpm"], "{:,}".format(r["logged"]), "{:,.0f}".format(r["rps"]), r["wrk_socket_errors"],
+            "%d (wrk: %d)" % (r["non2xx"], r["wrk_status_errors"]), "{:,}".format(r["minted"]), r["duplicates"],
+            r["mismatches"], r["unminted"], "%d/%d" % (r["restarts_logged"], r["gracefuls"]),
+            "{:,.0f}".format(r["rss_start"] or 0), "{:,.0f}".format(r["rss_end"] or 0),
+            fmt_pct(growth(r["rss_start"], r["rss_end"])),
+            "{:,.0f}".format(r["parent_start"] or 0), "{:,.0f}".format(r["parent_end"] or 0)))
+    lines.append("")
+    lines.append("Mix per MPM (new / returning / malformed): " + "; ".join(
+        "%s %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
+                             "{:,}".format(r["kinds"]["malformed"])) for r in rows if "aborted" not in r))
+    lines.append("")
+    for r in rows:
+        if "aborted" in r:
+            lines.append("FAIL %s: the phase did not finish: %s" % (r["mpm"], r["aborted"][:2000]))
+            failed.append("%s: aborted" % r["mpm"])
+            continue
+        g = growth(r["rss_start"], r["rss_end"])
+        checks = [
+            ("no failed request (wrk: %s)" % r["wrk_detail"], r["wrk_socket_errors"] == 0),
+            ("every response 2xx", r["non2xx"] == 0 and r["wrk_status_errors"] == 0),
+            ("no duplicate ID", r["duplicates"] == 0),
+            ("every returning visitor logged with its ID", r["mismatches"] == 0),
+            ("every new visitor minted", r["unminted"] == 0),
+            ("no crash or panic in the error log", not r["crashes"]),
+            ("%d graceful restarts done" % r["gracefuls"], r["restarts_logged"] == r["gracefuls"] and r["gracefuls"] >= 2),
+            ("child RSS growth under 10%% (%s)" % fmt_pct(g), g is not None and g < RSS_LIMIT),
+        ]
+        for what, ok in checks:
+            lines.append("%s %s: %s" % ("PASS" if ok else "FAIL", r["mpm"], what))
+            if not ok:
+                failed.append("%s: %s" % (r["mpm"], what))
+        for e in r["examples"] + ["crash: " + c for c in r["crashes"][:5]]:
+            lines.append("    " + e)
+        if r["other_errors"]:
+            lines.append("    (error log, %d other lines, e.g.: %s)" % (len(r["other_errors"]), r["other_errors"][0][:300]))
+    print("\n".join(lines), flush=True)
+    return failed
+
+
+def main():
+    seconds = int(os.environ.get("SOAK_SECONDS", 300))
+    graceful_every = float(os.environ.get("SOAK_GRACEFUL_EVERY", 20))
+    threads = int(os.environ.get("SOAK_THREADS", 2))
+    connections = int(os.environ.get("SOAK_CONNECTIONS", 16))
+    mpms = [m.strip() for m in os.environ.get("SOAK_MPMS", "prefork,worker,event").split(",") if m.strip()]
+    cmd = os.environ.get("SOAK_COMMAND", "make soak")
+    for m in mpms:
+        if m not in MPM_CONF:
+            sys.exit("soak.py: unknown MPM %r (prefork, worker, event)" % m)
+    if not os.path.exists(MODULE_SO):
+        sys.exit("soak.py: %s not found (cargo build --release)" % MODULE_SO)
+    if shutil.which("wrk") is None:
+        sys.exit("soak.py: wrk not found (scripts/install-deps.sh soak)")
+    httpd_instance.install_stop_handlers()
+    atexit.register(_kill_wrk)  # runs before stop_all (atexit is last in, first out)
+    keep = os.environ.get("SOAK_KEEP_DIR")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="usertrack-soak-", dir=keep or None)
+    os.chmod(workdir, 0o755)
+    minted, rows = {}, []
+    t0 = time.monotonic()
+    try:
+        for mpm in mpms:
+            try:
+                rows.append(run_phase(workdir, mpm, seconds / len(mpms), graceful_every, threads, connections, minted))
+            except Exception as e:  # a phase that cannot finish is a failure; the next MPM still runs
+                if httpd_instance.stopping.is_set():
+                    raise
+                log("%s: aborted: %s" % (mpm, e))
+                rows.append({"mpm": mpm, "aborted": str(e)})
+    finally:
+        httpd_instance.stop_all()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    failed = report(rows, seconds, cmd)
+    print("\nIDs minted in all: {:,}, all distinct: {}; {:.0f} s".format(
+        sum(r.get("minted", 0) for r in rows), "yes" if not any(r.get("duplicates") for r in rows) else "NO",
+        time.monotonic() - t0))
+    if failed:
+        print("soak: FAILED: " + "; ".join(failed))
+        return 1
+    print("soak: all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
