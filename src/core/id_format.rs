@@ -204,20 +204,44 @@ pub fn has_id_shape(value: &[u8]) -> bool {
     value.len() <= MAX_FORMATTED_ID_LEN && (has_apache_shape(value) || has_uuid_shape(value) || has_legacy_shape(value))
 }
 
+/// Which bytes are digits of a base: one table lookup per byte instead of range comparisons.
+struct DigitTable([bool; 256]);
+
+impl DigitTable {
+    const fn new(digits: &[u8]) -> Self {
+        let mut table = [false; 256];
+        let mut at = 0;
+        while at < digits.len() {
+            table[digits[at] as usize] = true;
+            at += 1;
+        }
+        Self(table)
+    }
+
+    /// Whether every byte is a digit. No early exit: the loop is a few instructions a byte, and
+    /// an ID is checked whole anyway (this runs on every returning request with CookieValidate).
+    #[inline(always)]
+    fn all(&self, bytes: &[u8]) -> bool {
+        bytes.iter().fold(true, |all, &byte| all & self.0[usize::from(byte)])
+    }
+}
+
+const LOWER_HEX: DigitTable = DigitTable::new(b"0123456789abcdef");
+const DECIMAL: DigitTable = DigitTable::new(b"0123456789");
+
 fn is_lower_hex(byte: u8) -> bool {
-    matches!(byte, b'0'..=b'9' | b'a'..=b'f')
+    LOWER_HEX.0[usize::from(byte)]
 }
 
 /// 1 to `max_len` digits as printf prints a number: no leading zero unless the number is 0.
-fn is_printed_number(digits: &[u8], max_len: usize, is_digit: fn(u8) -> bool) -> bool {
-    (1..=max_len).contains(&digits.len())
-        && digits.iter().all(|&byte| is_digit(byte))
-        && (digits[0] != b'0' || digits.len() == 1)
+#[inline(always)]
+fn is_printed_number(digits: &[u8], max_len: usize, table: &DigitTable) -> bool {
+    (1..=max_len).contains(&digits.len()) && table.all(digits) && (digits[0] != b'0' || digits.len() == 1)
 }
 
 fn has_apache_shape(value: &[u8]) -> bool {
-    let Some(dot) = value.iter().position(|&byte| byte == b'.') else { return false };
-    is_printed_number(&value[..dot], 8, is_lower_hex) && is_printed_number(&value[dot + 1..], 16, is_lower_hex)
+    let Some(dot) = memchr::memchr(b'.', value) else { return false };
+    is_printed_number(&value[..dot], 8, &LOWER_HEX) && is_printed_number(&value[dot + 1..], 16, &LOWER_HEX)
 }
 
 fn has_uuid_shape(value: &[u8]) -> bool {
@@ -229,9 +253,9 @@ fn has_uuid_shape(value: &[u8]) -> bool {
 }
 
 fn has_legacy_shape(value: &[u8]) -> bool {
-    let Some(dot) = value.iter().rposition(|&byte| byte == b'.') else { return false };
+    let Some(dot) = memchr::memrchr(b'.', value) else { return false };
     let (address, digits) = (&value[..dot], &value[dot + 1..]);
-    is_printed_number(digits, 20, |byte| byte.is_ascii_digit()) && is_legacy_address(address)
+    is_printed_number(digits, 20, &DECIMAL) && is_legacy_address(address)
 }
 
 /// True iff `legacy_address` writes `address` back unchanged for the address it stands for:

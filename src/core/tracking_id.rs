@@ -46,14 +46,13 @@ pub fn mint_id(random: &mut impl RandomSource, request_time_us: u64, now_us: imp
     let random_bits = random.try_next_u32()?;
     let time_us = if request_time_us != 0 { request_time_us } else { now_us() };
 
-    let mut id = [0; ID_BLOCK_LEN];
-    let dot = put_hex(&mut id, 0, u64::from(random_bits));
+    let mut block = [0; VALUE_CAPACITY];
+    let id: &mut [u8; ID_BLOCK_LEN] = block.first_chunk_mut().expect("a value holds a short block");
+    let dot = put_hex(id, 0, u64::from(random_bits));
     id[dot] = b'.';
-    let len = put_hex(&mut id, dot + 1, time_us);
+    let len = put_hex(id, dot + 1, time_us);
     // The scratch bytes after the ID are cleared: a short value's block is the value and zeros.
     id[len..].fill(0);
-    let mut block = [0; VALUE_CAPACITY];
-    block[..ID_BLOCK_LEN].copy_from_slice(&id);
     Some(CookieValue::from_block(block, len))
 }
 

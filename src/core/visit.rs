@@ -214,6 +214,7 @@ impl<R: RandomSource> MintInputs<'_, R> {
     }
 
     /// A new ID in `policy`'s format, signed if signing is on. `None` without random bits.
+    #[inline(always)]
     pub fn mint(mut self, policy: &Policy) -> Option<CookieValue> {
         let formatted = match policy.format {
             // The stock shape has its own fast writer: it is the default path.
@@ -241,6 +242,7 @@ impl<R: RandomSource> MintInputs<'_, R> {
     }
 }
 
+#[inline(always)]
 fn sign_if_on(policy: &Policy, id: CookieValue) -> CookieValue {
     match policy.signing {
         Some(signing) => CookieValue::signed(signing.keys, policy.cookie_name, id.id()),
