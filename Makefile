@@ -9,7 +9,7 @@ TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 MODULE_SO  ?= $(TARGET_DIR)/release/libmod_usertrack.so
 export MODULE_SO
 
-.PHONY: all build deps deps-deb deps-test deps-bench test unit-test apache-test deb deb-test run install clean bench
+.PHONY: all build deps deps-deb deps-test deps-bench test unit-test apache-test deb deb-test run install clean bench fuzz
 
 all: build
 
@@ -69,6 +69,11 @@ install: build
 
 bench: deps-bench build
 	scripts/bench.sh
+
+# cargo-fuzz on every parser and decoder in core, FUZZ_SECONDS in all (default 240); needs
+# nightly (or RUSTC_BOOTSTRAP=1) and installs cargo-fuzz if missing. Not part of `make test`.
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean
