@@ -13,25 +13,6 @@ use mod_usertrack::core::settings::{
     validate_cookie_path,
 };
 
-const TEXT: [TextDirective; 7] = [
-    TextDirective::Expires,
-    TextDirective::Domain,
-    TextDirective::Style,
-    TextDirective::Name,
-    TextDirective::SameSite,
-    TextDirective::IdFormat,
-    TextDirective::Path,
-];
-const FLAGS: [FlagDirective; 7] = [
-    FlagDirective::Tracking,
-    FlagDirective::Secure,
-    FlagDirective::HttpOnly,
-    FlagDirective::Inject,
-    FlagDirective::Renew,
-    FlagDirective::Validate,
-    FlagDirective::SignAcceptUnsigned,
-];
-
 type Settings = DirSettings<usize>;
 
 /// Bytes that would end an attribute or the header early.
@@ -84,9 +65,9 @@ fn check_text(directive: TextDirective, arg: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, arg)) = data.split_first() else { return };
-    check_text(TEXT[usize::from(selector) % TEXT.len()], arg);
+    check_text(TextDirective::ALL[usize::from(selector) % TextDirective::ALL.len()], arg);
 
-    let flag = FLAGS[usize::from(selector / 7) % FLAGS.len()];
+    let flag = FlagDirective::ALL[usize::from(selector / 7) % FlagDirective::ALL.len()];
     let on = selector & 0x80 != 0;
     let mut settings = Settings::UNSET;
     settings.apply_flag(flag, on);
