@@ -9,7 +9,7 @@ TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 MODULE_SO  ?= $(TARGET_DIR)/release/libmod_usertrack.so
 export MODULE_SO
 
-.PHONY: all build deps deps-deb deps-test deps-bench deps-soak test unit-test apache-test deb deb-test run install clean bench soak memcheck
+.PHONY: all build deps deps-deb deps-test deps-bench deps-soak test unit-test apache-test deb deb-test run install clean bench soak memcheck fuzz
 
 all: build
 
@@ -81,6 +81,11 @@ soak: deps-soak build
 
 memcheck: deps-soak
 	scripts/memcheck.sh
+
+# cargo-fuzz on every parser and decoder in core, FUZZ_SECONDS in all (default 240); needs
+# nightly (or RUSTC_BOOTSTRAP=1) and installs cargo-fuzz if missing. Not part of `make test`.
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean

@@ -2,22 +2,11 @@
 //! `^NAME=([^;,]+)|[;,][ \t]*NAME=([^;,]+)` with every non-alphanumeric byte of NAME escaped,
 //! on arbitrary Cookie headers. The regex crate's leftmost-first semantics are PCRE's here.
 
+mod stock_regex;
+
 use mod_usertrack::core::cookie_scan::find_cookie;
 use proptest::prelude::*;
-use regex::bytes::Regex;
-
-fn stock_regex(name: &[u8]) -> Regex {
-    let escaped: String = name
-        .iter()
-        .map(|&b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("\\x{b:02x}") })
-        .collect();
-    Regex::new(&format!("(?s-u)^{escaped}=([^;,]+)|[;,][ \\t]*{escaped}=([^;,]+)")).unwrap()
-}
-
-fn stock_value<'h>(regex: &Regex, header: &'h [u8]) -> Option<&'h [u8]> {
-    let captures = regex.captures(header)?;
-    captures.get(1).or_else(|| captures.get(2)).map(|m| m.as_bytes())
-}
+use stock_regex::{stock_regex, stock_value};
 
 /// Headers built from the pieces that matter: the name, near-misses of it, separators, blanks.
 fn header_pieces(name: Vec<u8>) -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {

@@ -139,6 +139,12 @@ pub enum TextDirective {
     Path,
 }
 
+impl TextDirective {
+    /// Every one, in the order of the module's command table (`src/ffi/directives.rs`).
+    pub const ALL: [Self; 7] =
+        [Self::Expires, Self::Domain, Self::Style, Self::Name, Self::SameSite, Self::IdFormat, Self::Path];
+}
+
 /// On/Off directives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagDirective {
@@ -149,6 +155,12 @@ pub enum FlagDirective {
     Renew,
     Validate,
     SignAcceptUnsigned,
+}
+
+impl FlagDirective {
+    /// Every one, in the order of the module's command table (`src/ffi/directives.rs`).
+    pub const ALL: [Self; 7] =
+        [Self::Tracking, Self::Secure, Self::HttpOnly, Self::Inject, Self::Renew, Self::Validate, Self::SignAcceptUnsigned];
 }
 
 /// A key ring read at config time, compared by identity: two scopes sign alike only if they

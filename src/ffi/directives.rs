@@ -12,25 +12,9 @@ use crate::core::settings::{FlagDirective, SigningKeys, TextDirective};
 use crate::core::signing::{KeyFileError, KeyRing};
 
 /// Indexed by `cmd_data` of the TAKE1 entries in the command table.
-pub const TEXT_DIRECTIVES: [TextDirective; 7] = [
-    TextDirective::Expires,
-    TextDirective::Domain,
-    TextDirective::Style,
-    TextDirective::Name,
-    TextDirective::SameSite,
-    TextDirective::IdFormat,
-    TextDirective::Path,
-];
+pub const TEXT_DIRECTIVES: [TextDirective; 7] = TextDirective::ALL;
 /// Indexed by `cmd_data` of the FLAG entries in the command table.
-pub const FLAG_DIRECTIVES: [FlagDirective; 7] = [
-    FlagDirective::Tracking,
-    FlagDirective::Secure,
-    FlagDirective::HttpOnly,
-    FlagDirective::Inject,
-    FlagDirective::Renew,
-    FlagDirective::Validate,
-    FlagDirective::SignAcceptUnsigned,
-];
+pub const FLAG_DIRECTIVES: [FlagDirective; 7] = FlagDirective::ALL;
 
 fn log_panic(cmd: *mut cmd_parms, panic: &str) {
     // SAFETY: httpd passes a live cmd_parms.
