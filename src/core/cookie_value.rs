@@ -17,16 +17,19 @@ const _: () = assert!(MAX_FORMATTED_ID_LEN < SIGNED_VALUE_CAPACITY);
 #[derive(Clone, Copy, Debug)]
 pub struct CookieValue {
     block: [u8; VALUE_CAPACITY],
-    len: usize,
+    /// Bytes, not `usize`s: the value is moved by value per request, and this keeps it small.
+    len: u8,
     /// The ID is the value's first `id_len` bytes; the rest (if any) is `~` and the tag.
-    id_len: usize,
+    id_len: u8,
 }
+
+const _: () = assert!(VALUE_CAPACITY <= u8::MAX as usize, "lengths fit a byte");
 
 impl CookieValue {
     /// A value whose first `len` bytes of `block` are the ID, unsigned.
     pub(crate) fn from_block(block: [u8; VALUE_CAPACITY], len: usize) -> Self {
         debug_assert!(len <= VALUE_CAPACITY);
-        Self { block, len, id_len: len }
+        Self { block, len: len as u8, id_len: len as u8 }
     }
 
     /// An unsigned value holding `id` (at most `MAX_FORMATTED_ID_LEN` bytes).
@@ -46,20 +49,20 @@ impl CookieValue {
         let len = keys.sign(cookie_name, id, &mut signed);
         let mut block = [0; VALUE_CAPACITY];
         block[..len].copy_from_slice(&signed[..len]);
-        Self { block, len, id_len: id.len() }
+        Self { block, len: len as u8, id_len: id.len() as u8 }
     }
 
     pub fn bytes(&self) -> &[u8] {
-        &self.block[..self.len]
+        &self.block[..self.len()]
     }
 
     /// The ID without its tag: what notes and environment hold.
     pub fn id(&self) -> &[u8] {
-        &self.block[..self.id_len]
+        &self.block[..usize::from(self.id_len)]
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        usize::from(self.len)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -69,7 +72,7 @@ impl CookieValue {
     /// The value and the zeros after it, when it fits one fixed-size block.
     #[inline(always)]
     pub fn short_block(&self) -> Option<&[u8; ID_BLOCK_LEN]> {
-        if self.len <= ID_BLOCK_LEN { self.block.first_chunk() } else { None }
+        if self.len() <= ID_BLOCK_LEN { self.block.first_chunk() } else { None }
     }
 
     /// The whole fixed-size block, value and zeros.

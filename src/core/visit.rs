@@ -220,7 +220,10 @@ impl<R: RandomSource> MintInputs<'_, R> {
             // The stock shape has its own fast writer: it is the default path.
             IdFormat::Apache => {
                 let id = mint_id(&mut self.random, self.request_time_us, self.now_us)?;
-                return Some(sign_if_on(policy, id));
+                return Some(match policy.signing {
+                    Some(signing) => CookieValue::signed(signing.keys, policy.cookie_name, id.id()),
+                    None => id,
+                });
             }
             IdFormat::Legacy => {
                 let time_us = self.time_us();

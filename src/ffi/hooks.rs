@@ -181,13 +181,14 @@ unsafe fn track(r: *mut request_rec) -> c_int {
     // The common returning visitor: the early look's answer stands, and its notes with it.
     if let Some((Some(found), Some(settled))) = early
         && unsafe { (*r).prev.is_null() }
-        && visit::answer_stands(config.policy(), &found)
+        && visit::answer_stands(config.policy(), found)
     {
+        let settled = *settled;
         unsafe { record(r, state.take(), RequestState::Decided { settled: Some(settled) }) };
         return OK;
     }
     let (found, early_settled) = match early {
-        Some(early) => early,
+        Some((found, settled)) => (*found, *settled),
         None => {
             unsafe { retire_early_notes(r, state.as_deref()) };
             (unsafe { found_now(r, config) }, None)
@@ -236,11 +237,11 @@ unsafe fn track(r: *mut request_rec) -> c_int {
             set_notes_and_env(r, config, settled);
             Some(settled)
         },
-        Outcome::New { value, inject, replaced } => unsafe {
+        Outcome::New { ref value, inject, replaced } => unsafe {
             if let Some(rejection) = replaced {
                 log_rejection(r, config, rejection, "a new ID replaces it");
             }
-            Some(new_visitor(r, config, &value, inject.then_some(replaced.is_some())))
+            Some(new_visitor(r, config, value, inject.then_some(replaced.is_some())))
         },
         Outcome::Unminted { replaced } => unsafe {
             if let Some(rejection) = replaced {

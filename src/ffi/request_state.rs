@@ -43,10 +43,10 @@ impl RequestState {
         &self,
         config: &DirConfig,
         headers_in: *const super::bindings::apr_table_t,
-    ) -> Option<(Option<Found<'static>>, Option<SettledId>)> {
-        match *self {
+    ) -> Option<(&Option<Found<'static>>, &Option<SettledId>)> {
+        match self {
             Self::LookedEarly { config: looked_with, lookup, found, settled }
-                if std::ptr::eq(looked_with, config) && unsafe { lookup.is_current_in(headers_in) } =>
+                if std::ptr::eq(*looked_with, config) && unsafe { lookup.is_current_in(headers_in) } =>
             {
                 Some((found, settled))
             }
