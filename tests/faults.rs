@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use support::client::{Request, Response};
 use support::cookie::is_id;
-use support::httpd::{Httpd, Options, apache2_bin, config_text, is_root, our_module};
+use support::httpd::{Httpd, Options, apache2_bin, built_module, config_text, is_root, our_module};
 use support::tmp::TempDir;
 
 const FILES: &[(&str, &str)] = &[("index.html", "<p>faults</p>\n"), ("sub/index.html", "<p>sub</p>\n")];
@@ -47,19 +47,7 @@ const DEATH_MARKERS: [&str; 6] = [
 ];
 
 fn fault_module() -> PathBuf {
-    let p = match std::env::var_os("FAULT_MODULE_SO") {
-        Some(v) => PathBuf::from(v),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
-            .join("fault/libmod_usertrack.so"),
-    };
-    assert!(
-        p.is_file(),
-        "fault-injection build {} not found: run `cargo build --profile fault --features \
-         fault-injection` first (`make test` does), or set FAULT_MODULE_SO",
-        p.display()
-    );
-    p
+    built_module("FAULT_MODULE_SO", "fault", "`cargo build --profile fault --features fault-injection`")
 }
 
 fn body(extra: &str) -> String {

@@ -45,16 +45,22 @@ pub fn stock_module() -> PathBuf {
 /// The module under test (env MODULE_SO, default release/libmod_usertrack.so in
 /// CARGO_TARGET_DIR, or else in the crate's target directory).
 pub fn our_module() -> PathBuf {
-    let p = match std::env::var_os("MODULE_SO") {
+    built_module("MODULE_SO", "release", "`cargo build --release`")
+}
+
+/// A module cargo built: `$env` if set, else `<profile_dir>/libmod_usertrack.so` in
+/// CARGO_TARGET_DIR (or the crate's target directory); `build` says how to make it.
+pub fn built_module(env: &str, profile_dir: &str, build: &str) -> PathBuf {
+    let p = match std::env::var_os(env) {
         Some(v) => PathBuf::from(v),
         None => std::env::var_os("CARGO_TARGET_DIR")
             .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
-            .join("release/libmod_usertrack.so"),
+            .join(profile_dir)
+            .join("libmod_usertrack.so"),
     };
     assert!(
         p.is_file(),
-        "module under test {} not found: run `cargo build --release` first (`make test` does), \
-         or set MODULE_SO",
+        "module under test {} not found: run {build} first (`make test` does), or set {env}",
         p.display()
     );
     p
@@ -273,23 +279,10 @@ impl Httpd {
         files: &[(&str, &str)],
         options: &Options,
     ) -> Httpd {
-        Self::try_start_with(label, module_so, body, files, options).unwrap_or_else(|e| {
-            panic!("httpd {label} ({}) did not start:\n{e}", module_so.display())
-        })
-    }
-
-    /// Like `start_with`, but a server that does not start is an `Err` with its output.
-    pub fn try_start_with(
-        label: &str,
-        module_so: &Path,
-        body: &str,
-        files: &[(&str, &str)],
-        options: &Options,
-    ) -> Result<Httpd, String> {
         let mut last_err = String::new();
         for _attempt in 0..3 {
             match Self::try_start(label, module_so, body, files, options) {
-                Ok(h) => return Ok(h),
+                Ok(h) => return h,
                 Err(e) => {
                     let retry = e.contains("Address already in use");
                     last_err = e;
@@ -299,7 +292,7 @@ impl Httpd {
                 }
             }
         }
-        Err(last_err)
+        panic!("httpd {label} ({}) did not start:\n{last_err}", module_so.display());
     }
 
     fn try_start(
