@@ -235,7 +235,7 @@ fn hostile_cookies_over_h2c_are_answered_as_stock_answers_them() {
             got.push((r, lines));
         }
         let ((s, s_lines), (o, o_lines)) = (&got[0], &got[1]);
-        eprintln!("{label}: stock {} ours {} ({} log line(s))", s.status, o.status, o_lines.len());
+        eprintln!("{label}: stock {} ours {} ({} log line(s)) {}", s.status, o.status, o_lines.len(), o.error.trim());
         answered += usize::from(o.status == 200);
         assert_eq!(o.status, s.status, "{label}: status as stock ({} / {})", s.error, o.error);
         assert_eq!(o_lines.len(), s_lines.len(), "{label}: as many log lines as stock");
