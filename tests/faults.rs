@@ -416,3 +416,20 @@ fn graceful_restart_under_load(mpm: &'static str) {
     eprintln!("{mpm}: {} requests across two graceful restarts, none failed", results.len());
     assert!(h.crash_lines().is_empty(), "{:?}", h.crash_lines());
 }
+
+/// With `HttpProtocolOptions Unsafe` a client's cookie may hold control characters, which httpd
+/// refuses to send in a response header (AH02430, a 500): `CookieRenew` must not echo them.
+/// The visitor still counts; values without control characters are renewed as before.
+#[test]
+fn renewing_a_value_with_control_characters_does_not_fail_the_request() {
+    let body = "HttpProtocolOptions Unsafe\nCookieTracking on\nCookieRenew on\nCookieExpires 3600\nLogLevel warn\n";
+    let mut h = Httpd::start("renew-ctl", &our_module(), body, FILES);
+    for (value, renewed) in [("a\u{1}b", false), ("a\u{1b}[31m", false), ("a\u{7f}", false), ("plain.1", true), ("a\tb", true)] {
+        let res = h.send(&Request::get("localhost", "/").cookie(&format!("Apache={value}"))).unwrap();
+        assert_eq!(res.status, 200, "{value:?}: served");
+        assert_eq!(res.all("Set-Cookie").len(), usize::from(renewed), "{value:?}: renewed? {:?}", res.headers);
+        let note = h.next_access_line().unwrap();
+        assert!(note.starts_with(&format!("{}|", support::cookie::escape_logitem(value))), "{value:?}: noted: {note}");
+    }
+    assert!(!h.error_log().contains("AH02430"), "{}", h.error_log());
+}
