@@ -31,10 +31,12 @@ deps-soak:
 build: deps
 	$(CARGO) build --release --locked
 
-# Unit, property and differential tests (cargo), the Apache::Test suite against a real httpd,
+# Unit, property and differential tests (cargo; tests/faults.rs loads the fault-injection build in
+# $(TARGET_DIR)/fault/, never the release one), the Apache::Test suite against a real httpd,
 # then the Debian package installed, upgraded and purged (skipped, saying why, without root or
 # the Debian tools).
 test: deps-test build
+	$(CARGO) build --profile fault --features fault-injection --locked
 	$(CARGO) test --release --locked
 	scripts/check-demo.sh
 	scripts/apache-test.sh

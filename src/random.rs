@@ -54,6 +54,10 @@ fn with_generator<T>(draw: impl FnOnce(&mut StdRng) -> T) -> Option<T> {
 #[cold]
 #[inline(never)]
 fn seed(slot: &mut Option<(u64, StdRng)>, generation: u64) -> Option<&mut StdRng> {
+    #[cfg(feature = "fault-injection")]
+    if crate::ffi::fault_active("getrandom") {
+        return None;
+    }
     let (_, rng) = slot.insert((generation, StdRng::try_from_os_rng().ok()?));
     Some(rng)
 }

@@ -191,9 +191,19 @@ fn resend<'a>(policy: &Policy, value: &'a [u8], id: &[u8], resign: bool) -> Rese
         Some(signing) if resign && id.len() <= MAX_FORMATTED_ID_LEN => {
             Resend::Signed(CookieValue::signed(signing.keys, policy.cookie_name, id))
         }
-        _ if resign || policy.renew => Resend::AsReceived(value),
+        // httpd refuses a response header with a control character other than TAB (AH02430:
+        // the whole response becomes a 500), and with `HttpProtocolOptions Unsafe` a client's
+        // cookie can hold one: such a value is not renewed (the visitor still counts).
+        _ if (resign || policy.renew) && !has_control_byte(value) => Resend::AsReceived(value),
         _ => Resend::Nothing,
     }
+}
+
+/// Whether `value` has a byte httpd does not send in a header value: a control character other
+/// than TAB.
+#[inline]
+fn has_control_byte(value: &[u8]) -> bool {
+    value.iter().any(|&byte| (byte < 0x20 && byte != b'\t') || byte == 0x7f)
 }
 
 /// What minting an ID needs from the request and the server.

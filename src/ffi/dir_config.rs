@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 use super::bindings::apr_pool_t;
-use super::guard::catching;
+use super::guard::{catching, fault_point};
 use super::log;
 use super::module::module_index;
 use super::pool::{PoolStr, alloc_value, alloc_zeroed, config_slot};
@@ -160,11 +160,15 @@ pub unsafe fn dir_config<'a>(vector: *mut c_void) -> Option<&'a DirConfig> {
 }
 
 pub unsafe extern "C" fn create_dir_config(pool: *mut apr_pool_t, _dir: *mut c_char) -> *mut c_void {
-    let create = || unsafe { alloc_value(pool, DirConfig::new(pool)).cast() };
     catching(
-        create,
-        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("create_dir_config: {panic}")) },
-        create,
+        || unsafe {
+            fault_point("create_dir_config", std::ptr::null_mut());
+            alloc_value(pool, DirConfig::new(pool)).cast()
+        },
+        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("internal error in create_dir_config: {panic}")) },
+        // No record: httpd merges around it, requests in its scope are not tracked, and a
+        // Cookie* directive for it is refused (a clean startup error, not a second panic).
+        std::ptr::null_mut,
     )
 }
 
@@ -178,7 +182,11 @@ pub unsafe extern "C" fn merge_dir_config(
 ) -> *mut c_void {
     catching(
         || unsafe {
-            let (base_config, inner_config) = (&*base.cast::<DirConfig>(), &*inner.cast::<DirConfig>());
+            fault_point("merge_dir_config", std::ptr::null_mut());
+            let (Some(base_config), Some(inner_config)) = (base.cast::<DirConfig>().as_ref(), inner.cast::<DirConfig>().as_ref())
+            else {
+                return if inner.is_null() { base } else { inner };
+            };
             if inner_config.settings.is_unset() {
                 base
             } else if base_config.settings.is_unset() {
@@ -187,7 +195,7 @@ pub unsafe extern "C" fn merge_dir_config(
                 alloc_value(pool, DirConfig::merged(pool, base_config, inner_config)).cast()
             }
         },
-        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_dir_config: {panic}")) },
+        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("internal error in merge_dir_config: {panic}")) },
         || inner,
     )
 }

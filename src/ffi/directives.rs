@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::bindings::{ACCESS_CONF, RSRC_CONF, ap_server_root_relative, cmd_parms};
 use super::dir_config::DirConfig;
-use super::guard::catching;
+use super::guard::{catching, fault_point};
 use super::log;
 use super::pool::{PoolStr, alloc_value, c_bytes, error_message};
 use crate::core::settings::{FlagDirective, SigningKeys, TextDirective};
@@ -16,9 +16,13 @@ pub const TEXT_DIRECTIVES: [TextDirective; 7] = TextDirective::ALL;
 /// Indexed by `cmd_data` of the FLAG entries in the command table.
 pub const FLAG_DIRECTIVES: [FlagDirective; 7] = FlagDirective::ALL;
 
-fn log_panic(cmd: *mut cmd_parms, panic: &str) {
-    // SAFETY: httpd passes a live cmd_parms.
-    unsafe { log::server((*cmd).server, log::ERR, &format!("internal error in a Cookie* directive: {panic}")) };
+/// `handler`: the callback's name; the directive's comes from the command table.
+fn log_panic(cmd: *mut cmd_parms, handler: &str, panic: &str) {
+    // SAFETY: httpd passes a live cmd_parms whose command entry is ours.
+    unsafe {
+        let directive = String::from_utf8_lossy(c_bytes((*(*cmd).cmd).name).unwrap_or_default());
+        log::server((*cmd).server, log::ERR, &format!("internal error in {handler} ({directive}): {panic}"));
+    }
 }
 
 fn internal_error(cmd: *mut cmd_parms) -> *const c_char {
@@ -41,8 +45,10 @@ unsafe fn warn(cmd: *mut cmd_parms, warning: &str) {
 pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *const c_char) -> *const c_char {
     catching(
         || unsafe {
+            fault_point("set_text", std::ptr::null_mut());
             let directive = TEXT_DIRECTIVES[(*cmd).info as usize];
-            let config = &mut *dir.cast::<DirConfig>();
+            // NULL only if create_dir_config failed (and logged why).
+            let Some(config) = dir.cast::<DirConfig>().as_mut() else { return internal_error(cmd) };
             let pool = (*cmd).pool;
             let arg = c_bytes(arg).unwrap_or_default();
             match config.change_settings(pool, |settings| settings.apply_text(directive, arg, |bytes| PoolStr::copy(pool, bytes))) {
@@ -55,7 +61,7 @@ pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *c
                 Err(message) => error_message(pool, &message),
             }
         },
-        |panic| log_panic(cmd, panic),
+        |panic| log_panic(cmd, "set_text", panic),
         || internal_error(cmd),
     )
 }
@@ -63,11 +69,13 @@ pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, dir: *mut c_void, arg: *c
 pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_int) -> *const c_char {
     catching(
         || unsafe {
+            fault_point("set_flag", std::ptr::null_mut());
             let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
-            (*dir.cast::<DirConfig>()).change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
+            let Some(config) = dir.cast::<DirConfig>().as_mut() else { return internal_error(cmd) };
+            config.change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
             std::ptr::null()
         },
-        |panic| log_panic(cmd, panic),
+        |panic| log_panic(cmd, "set_flag", panic),
         || internal_error(cmd),
     )
 }
@@ -85,7 +93,9 @@ fn load_key_ring(path: &str) -> Result<KeyRing, KeyFileError> {
 pub unsafe extern "C" fn set_sign_key_file(cmd: *mut cmd_parms, dir: *mut c_void, arg: *const c_char) -> *const c_char {
     catching(
         || unsafe {
+            fault_point("set_sign_key_file", std::ptr::null_mut());
             let pool = (*cmd).pool;
+            let Some(config) = dir.cast::<DirConfig>().as_mut() else { return internal_error(cmd) };
             let Some(path) = c_bytes(ap_server_root_relative(pool, arg)) else {
                 let arg = String::from_utf8_lossy(c_bytes(arg).unwrap_or_default());
                 return error_message(pool, &format!("CookieSignKeyFile \"{arg}\" is not a valid path"));
@@ -95,13 +105,13 @@ pub unsafe extern "C" fn set_sign_key_file(cmd: *mut cmd_parms, dir: *mut c_void
                 Ok(ring) => {
                     // A key ring owns no heap memory: the pool frees it with the config.
                     let ring: &'static KeyRing = &*alloc_value(pool, ring);
-                    (*dir.cast::<DirConfig>()).change_settings(pool, |settings| settings.sign_keys = Some(SigningKeys(ring)));
+                    config.change_settings(pool, |settings| settings.sign_keys = Some(SigningKeys(ring)));
                     std::ptr::null()
                 }
                 Err(error) => error_message(pool, &error.to_string()),
             }
         },
-        |panic| log_panic(cmd, panic),
+        |panic| log_panic(cmd, "set_sign_key_file", panic),
         || internal_error(cmd),
     )
 }

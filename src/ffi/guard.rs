@@ -8,6 +8,8 @@
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use super::bindings::apr_table_t;
+
 fn describe(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
@@ -26,6 +28,42 @@ pub fn catching<T>(body: impl FnOnce() -> T, report: impl FnOnce(&str), fallback
         }
     }
 }
+
+/// Test-only fault injection, in builds with the cargo feature `fault-injection` alone (`make
+/// test` builds one with `cargo build --profile fault --features fault-injection`): a release
+/// build contains none of it, which `tests/faults.rs` checks in the release `.so`.
+///
+/// Every guarded entry point calls this first, inside its guard, with its name. It panics when
+/// the environment variable `USERTRACK_FAULT` names the entry point (for the config callbacks,
+/// post_config and child_init: set when httpd starts) or, for the request hooks (`headers_in`
+/// not null), the request header `X-Usertrack-Fault` does. Both take a comma-separated list.
+#[cfg(feature = "fault-injection")]
+pub fn fault_point(entry_point: &str, headers_in: *mut apr_table_t) {
+    let from_header = !headers_in.is_null() && {
+        // SAFETY: a live request's headers_in; the value is a NUL-terminated pool string.
+        let value = unsafe { super::bindings::apr_table_get(headers_in, c"X-Usertrack-Fault".as_ptr()) };
+        !value.is_null() && names(unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes(), entry_point)
+    };
+    if from_header || fault_active(entry_point) {
+        panic!("fault injected in {entry_point} (fault-injection build)");
+    }
+}
+
+/// Whether `USERTRACK_FAULT` names `fault`: also `getrandom`, which makes seeding the CSPRNG
+/// fail as if the OS gave no random bytes (`crate::random`).
+#[cfg(feature = "fault-injection")]
+pub fn fault_active(fault: &str) -> bool {
+    std::env::var_os("USERTRACK_FAULT").is_some_and(|list| names(list.as_encoded_bytes(), fault))
+}
+
+#[cfg(feature = "fault-injection")]
+fn names(list: &[u8], name: &str) -> bool {
+    list.split(|&byte| byte == b',').any(|item| item.trim_ascii() == name.as_bytes())
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn fault_point(_entry_point: &str, _headers_in: *mut apr_table_t) {}
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use super::bindings::{
 };
 use super::cookie_header::{CookieLookup, cookie_header};
 use super::dir_config::{DirConfig, dir_config};
-use super::guard::catching;
+use super::guard::{catching, fault_point};
 use super::log;
 use super::pool::{PoolStr, alloc_slot_with_copy, alloc_uninit, alloc_value, c_bytes};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
@@ -361,7 +361,10 @@ unsafe fn observe(r: *mut request_rec) {
 #[inline(always)]
 fn request_hook(r: *mut request_rec, hook: &str, body: impl FnOnce() -> c_int) -> c_int {
     catching(
-        body,
+        || {
+            fault_point(hook, unsafe { (*r).headers_in });
+            body()
+        },
         |panic| unsafe { log::request(r, log::ERR, &format!("internal error in {hook}, request not tracked: {panic}")) },
         || DECLINED,
     )
@@ -397,6 +400,7 @@ pub unsafe extern "C" fn post_config(
 ) -> c_int {
     catching(
         || unsafe {
+            fault_point("post_config", std::ptr::null_mut());
             if ensure_shared_clock(server).is_none() {
                 log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
             }
@@ -409,8 +413,12 @@ pub unsafe extern "C" fn post_config(
 
 pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {
     catching(
-        reseed_after_fork,
+        || {
+            fault_point("child_init", std::ptr::null_mut());
+            reseed_after_fork();
+        },
         |panic| unsafe { log::server(server, log::ERR, &format!("internal error in child_init: {panic}")) },
-        || (),
+        // An atomic increment: the child must not keep the generator state of its parent.
+        reseed_after_fork,
     )
 }

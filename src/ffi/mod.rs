@@ -15,3 +15,6 @@ mod shared_clock;
 mod table;
 
 pub use module::usertrack_module;
+
+#[cfg(feature = "fault-injection")]
+pub(crate) use guard::fault_active;

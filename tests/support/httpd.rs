@@ -45,16 +45,22 @@ pub fn stock_module() -> PathBuf {
 /// The module under test (env MODULE_SO, default release/libmod_usertrack.so in
 /// CARGO_TARGET_DIR, or else in the crate's target directory).
 pub fn our_module() -> PathBuf {
-    let p = match std::env::var_os("MODULE_SO") {
+    built_module("MODULE_SO", "release", "`cargo build --release`")
+}
+
+/// A module cargo built: `$env` if set, else `<profile_dir>/libmod_usertrack.so` in
+/// CARGO_TARGET_DIR (or the crate's target directory); `build` says how to make it.
+pub fn built_module(env: &str, profile_dir: &str, build: &str) -> PathBuf {
+    let p = match std::env::var_os(env) {
         Some(v) => PathBuf::from(v),
         None => std::env::var_os("CARGO_TARGET_DIR")
             .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"), PathBuf::from)
-            .join("release/libmod_usertrack.so"),
+            .join(profile_dir)
+            .join("libmod_usertrack.so"),
     };
     assert!(
         p.is_file(),
-        "module under test {} not found: run `cargo build --release` first (`make test` does), \
-         or set MODULE_SO",
+        "module under test {} not found: run {build} first (`make test` does), or set {env}",
         p.display()
     );
     p
@@ -74,6 +80,26 @@ fn free_port() -> u16 {
 /// an ours server, so line numbers are identical. In `body`, `@ROOT@`,
 /// `@DOCROOT@` and `@PORT@` are replaced.
 pub fn config_text(root: &Path, port: u16, module_so: &Path, body: &str) -> String {
+    config_text_mpm(root, port, module_so, body, "prefork")
+}
+
+/// `config_text` with another MPM (`worker`, `event`): its module and thread settings instead
+/// of prefork's (2 children of 4 threads).
+pub fn config_text_mpm(root: &Path, port: u16, module_so: &Path, body: &str, mpm: &str) -> String {
+    let text = prefork_config_text(root, port, module_so, body);
+    if mpm == "prefork" {
+        return text;
+    }
+    text.replacen("mpm_prefork_module", &format!("mpm_{mpm}_module"), 1)
+        .replacen("mod_mpm_prefork.so", &format!("mod_mpm_{mpm}.so"), 1)
+        .replacen(
+            "MinSpareServers 1\nMaxSpareServers 2\n",
+            "ThreadsPerChild 4\nMinSpareThreads 4\nMaxSpareThreads 8\n",
+            1,
+        )
+}
+
+fn prefork_config_text(root: &Path, port: u16, module_so: &Path, body: &str) -> String {
     let root = root.display().to_string();
     let docroot = format!("{root}/htdocs");
     let user = if is_root() {
@@ -218,6 +244,15 @@ impl ConfigTest {
     }
 }
 
+/// How `Httpd::start_with` starts a server beyond `start`'s defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `prefork` (the default), `worker` or `event`.
+    pub mpm: Option<&'static str>,
+    /// Environment variables for the server process and its children.
+    pub env: Vec<(String, String)>,
+}
+
 /// A running httpd. Stopped (SIGTERM, then SIGKILL of its process group) on Drop.
 pub struct Httpd {
     pub label: String,
@@ -233,9 +268,20 @@ impl Httpd {
     /// Starts `apache2 -f CONF -DFOREGROUND` with `body` appended to the
     /// template and `files` (relative to the docroot) written world-readable.
     pub fn start(label: &str, module_so: &Path, body: &str, files: &[(&str, &str)]) -> Httpd {
+        Self::start_with(label, module_so, body, files, &Options::default())
+    }
+
+    /// `start` with another MPM or environment variables for the server.
+    pub fn start_with(
+        label: &str,
+        module_so: &Path,
+        body: &str,
+        files: &[(&str, &str)],
+        options: &Options,
+    ) -> Httpd {
         let mut last_err = String::new();
         for _attempt in 0..3 {
-            match Self::try_start(label, module_so, body, files) {
+            match Self::try_start(label, module_so, body, files, options) {
                 Ok(h) => return h,
                 Err(e) => {
                     let retry = e.contains("Address already in use");
@@ -246,10 +292,7 @@ impl Httpd {
                 }
             }
         }
-        panic!(
-            "httpd {label} ({}) did not start:\n{last_err}",
-            module_so.display()
-        );
+        panic!("httpd {label} ({}) did not start:\n{last_err}", module_so.display());
     }
 
     fn try_start(
@@ -257,16 +300,19 @@ impl Httpd {
         module_so: &Path,
         body: &str,
         files: &[(&str, &str)],
+        options: &Options,
     ) -> Result<Httpd, String> {
         let dir = prepare_root(label, files);
         let port = free_port();
         let conf = dir.path().join("httpd.conf");
-        fs::write(&conf, config_text(dir.path(), port, module_so, body)).expect("write conf");
+        let mpm = options.mpm.unwrap_or("prefork");
+        fs::write(&conf, config_text_mpm(dir.path(), port, module_so, body, mpm)).expect("write conf");
         let stdio = fs::File::create(dir.path().join("logs/stdio.log")).expect("create stdio.log");
         let child = Command::new(apache2_bin())
             .arg("-f")
             .arg(&conf)
             .arg("-DFOREGROUND")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(stdio.try_clone().expect("dup"))
             .stderr(stdio)
@@ -311,6 +357,11 @@ impl Httpd {
 
     pub fn root(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The parent process (SIGUSR1 = `apache2 -k graceful`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn docroot(&self) -> PathBuf {

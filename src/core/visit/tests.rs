@@ -142,6 +142,25 @@ fn renew_resends_the_value_as_received() {
     }
 }
 
+/// httpd answers 500 to a response header with a control character (AH02430): a value with one
+/// (possible with `HttpProtocolOptions Unsafe`) is recognised but not renewed.
+#[test]
+fn renew_does_not_resend_control_characters() {
+    let policy = Policy { renew: true, ..STOCK };
+    for value in ["a\u{1}b", "a\u{1b}[31m", "a\u{7f}", "\u{0}"] {
+        match decide_with(&policy, Some(value), None) {
+            Outcome::Returning { id, resend: Resend::Nothing } => assert_eq!(id, value.as_bytes()),
+            other => panic!("{value:?}: {other:?}"),
+        }
+    }
+    for value in ["a\tb", "\"quoted\" \\", "caf\u{e9}"] {
+        assert!(
+            matches!(decide_with(&policy, Some(value), None), Outcome::Returning { resend: Resend::AsReceived(_), .. }),
+            "{value:?} is renewed"
+        );
+    }
+}
+
 #[test]
 fn validation_rejects_what_no_format_mints_and_keeps_every_format() {
     let policy = Policy { validate: true, format: IdFormat::Uuid, ..STOCK };
