@@ -1,8 +1,15 @@
 //! Cookieless sessions in the URL, as Apache2::ClickPath had them (spec: clickpath.md).
 
 pub mod crc8;
+pub mod file_reload;
 pub mod friendly_data;
+pub mod friendly_table;
 pub mod id_base64;
+pub mod machine_table;
+pub mod perl_text;
 pub mod rotation;
 pub mod secret;
+pub mod secret_url;
 pub mod session_id;
+pub mod settings;
+pub mod ua_exceptions;
