@@ -11,5 +11,7 @@ pub mod rotation;
 pub mod secret;
 pub mod secret_url;
 pub mod session_id;
+pub mod session_url;
 pub mod settings;
+pub mod translate;
 pub mod ua_exceptions;
