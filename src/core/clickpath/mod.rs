@@ -7,6 +7,7 @@ pub mod friendly_table;
 pub mod id_base64;
 pub mod machine_table;
 pub mod perl_text;
+pub mod ready;
 pub mod rewrite;
 pub mod rotation;
 pub mod secret;

@@ -7,6 +7,7 @@ use std::fmt;
 use super::friendly_table::FriendlyTable;
 use super::machine_table::MachineTable;
 use super::perl_text::is_all_word;
+use super::ready::ReadyClickPath;
 use super::secret::{DEFAULT_IV, KeyError, SessionCipher, iv_from_argument, key_from_content};
 use super::ua_exceptions::{BadRegex, UaExceptions};
 
@@ -104,12 +105,13 @@ impl ClickPathSettings {
 }
 
 /// A server's ClickPath config through its life: `Unset` until a ClickPath directive appears
-/// in it, then `Configured`; the embedder turns the effective one into a ready-to-use form.
+/// in it, `Configured` while httpd reads the config, `Ready` once it has read it all.
 #[derive(Debug, Default)]
 pub enum ServerClickPath {
     #[default]
     Unset,
     Configured(ClickPathSettings),
+    Ready(Box<ReadyClickPath>),
 }
 
 impl ServerClickPath {
@@ -120,7 +122,22 @@ impl ServerClickPath {
         }
         match self {
             Self::Configured(settings) => settings,
-            Self::Unset => unreachable!("just configured"),
+            Self::Unset | Self::Ready(_) => unreachable!("directives are read before the config is made ready"),
+        }
+    }
+
+    /// After the whole config is read: builds what requests use.
+    pub fn make_ready(&mut self) {
+        if let Self::Configured(settings) = std::mem::take(self) {
+            *self = Self::Ready(Box::new(ReadyClickPath::new(settings)));
+        }
+    }
+
+    /// What requests use, if the server has its own (or inherited) ClickPath config.
+    pub fn ready(&self) -> Option<&ReadyClickPath> {
+        match self {
+            Self::Ready(ready) => Some(ready),
+            _ => None,
         }
     }
 
@@ -128,17 +145,19 @@ impl ServerClickPath {
     /// server's as a whole.
     pub fn effective<'a>(main: &'a Self, vhost: &'a Self) -> &'a Self {
         match vhost {
-            Self::Configured(_) => vhost,
             Self::Unset => main,
+            Self::Configured(_) | Self::Ready(_) => vhost,
         }
     }
 
     /// The settings, if the module is on (a prefix is configured).
     pub fn active(&self) -> Option<&ClickPathSettings> {
-        match self {
-            Self::Configured(settings) if settings.prefix.is_some() => Some(settings),
-            _ => None,
-        }
+        let settings = match self {
+            Self::Unset => return None,
+            Self::Configured(settings) => settings,
+            Self::Ready(ready) => &ready.settings,
+        };
+        settings.prefix.is_some().then_some(settings)
     }
 }
 
@@ -217,6 +236,17 @@ mod tests {
         let effective = ServerClickPath::effective(&main, &own);
         assert!(effective.active().is_none(), "a vhost with only a max age has no prefix: no sessions");
         assert!(ServerClickPath::Unset.active().is_none());
+    }
+
+    #[test]
+    fn the_lifecycle() {
+        let mut config = configured(&[(TextDirective::SessionPrefix, "-S:")]);
+        assert!(config.ready().is_none());
+        config.make_ready();
+        assert_eq!(config.ready().unwrap().settings.prefix.as_deref(), Some(&b"-S:"[..]));
+        let mut unset = ServerClickPath::Unset;
+        unset.make_ready();
+        assert!(matches!(unset, ServerClickPath::Unset), "a server without directives stays unset");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! embedder does that without asking here.
 
 use std::borrow::Cow;
+use std::ffi::CStr;
 use std::fmt;
 
 use super::friendly_table::FriendlyTable;
@@ -75,18 +76,18 @@ pub struct SessionEnv<'a> {
 
 impl<'a> SessionEnv<'a> {
     /// Names and values, for the embedder to apply in order.
-    pub fn entries(&self) -> [(&'static str, &Env<'a>); 10] {
+    pub fn entries(&self) -> [(&'static CStr, &Env<'a>); 10] {
         [
-            ("SESSION", &self.session),
-            ("CGI_SESSION", &self.cgi_session),
-            ("SESSION_START", &self.session_start),
-            ("SESSION_AGE", &self.session_age),
-            ("REMOTE_SESSION", &self.remote_session),
-            ("REMOTE_SESSION_HOST", &self.remote_session_host),
-            ("EXPIRED_SESSION", &self.expired_session),
-            ("INVALID_SESSION", &self.invalid_session),
-            ("ClickPathMachineName", &self.machine_name),
-            ("ClickPathMachineStore", &self.machine_store),
+            (c"SESSION", &self.session),
+            (c"CGI_SESSION", &self.cgi_session),
+            (c"SESSION_START", &self.session_start),
+            (c"SESSION_AGE", &self.session_age),
+            (c"REMOTE_SESSION", &self.remote_session),
+            (c"REMOTE_SESSION_HOST", &self.remote_session_host),
+            (c"EXPIRED_SESSION", &self.expired_session),
+            (c"INVALID_SESSION", &self.invalid_session),
+            (c"ClickPathMachineName", &self.machine_name),
+            (c"ClickPathMachineStore", &self.machine_store),
         ]
     }
 
@@ -101,9 +102,9 @@ impl<'a> SessionEnv<'a> {
 /// What a sub-request or internal redirect copies from its parent when the parent has a
 /// `SESSION` (spec §4 step 1): set if the parent has it, else unset; `ClickPathMachineStore`
 /// only when non-empty.
-pub const INHERITED: [&str; 7] =
-    ["SESSION", "CGI_SESSION", "SESSION_START", "SESSION_AGE", "REMOTE_SESSION", "REMOTE_SESSION_HOST", "ClickPathMachineName"];
-pub const INHERITED_IF_NON_EMPTY: &str = "ClickPathMachineStore";
+pub const INHERITED: [&CStr; 7] =
+    [c"SESSION", c"CGI_SESSION", c"SESSION_START", c"SESSION_AGE", c"REMOTE_SESSION", c"REMOTE_SESSION_HOST", c"ClickPathMachineName"];
+pub const INHERITED_IF_NON_EMPTY: &CStr = c"ClickPathMachineStore";
 
 /// The output filter's job for the response (the Perl module's flag).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
