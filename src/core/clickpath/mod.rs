@@ -1,6 +1,7 @@
 //! Cookieless sessions in the URL, as Apache2::ClickPath had them (spec: clickpath.md).
 
 pub mod crc8;
+pub mod decode_report;
 pub mod file_reload;
 pub mod friendly_data;
 pub mod friendly_table;
