@@ -11,9 +11,11 @@ use std::ffi::{c_char, c_int};
 use super::bindings::{
     DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, request_rec, server_rec,
 };
+use super::clickpath::server_config::make_all_ready;
+use super::clickpath::translate_hook::seed_counter;
 use super::cookie_header::cookie_header;
 use super::dir_config::{DirConfig, dir_config};
-use super::guard::catching;
+use super::guard::{catching, server_hook};
 use super::log;
 use super::pool::{PoolStr, alloc_uninit, alloc_value, c_bytes};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
@@ -262,22 +264,21 @@ pub unsafe extern "C" fn post_config(
     _ptemp: *mut apr_pool_t,
     server: *mut server_rec,
 ) -> c_int {
-    catching(
-        || unsafe {
-            if ensure_shared_clock(server).is_none() {
-                log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
-            }
-            OK
-        },
-        |panic| unsafe { log::server(server, log::ERR, &format!("internal error in post_config: {panic}")) },
-        || OK,
-    )
+    let body = || unsafe {
+        // ClickPath's records are complete once every server's config is read.
+        make_all_ready(server);
+        if ensure_shared_clock(server).is_none() {
+            log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
+        }
+        OK
+    };
+    server_hook(server, "post_config", body, || OK)
 }
 
 pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {
-    catching(
-        reseed_after_fork,
-        |panic| unsafe { log::server(server, log::ERR, &format!("internal error in child_init: {panic}")) },
-        || (),
-    )
+    let body = || {
+        reseed_after_fork();
+        seed_counter();
+    };
+    server_hook(server, "child_init", body, || ())
 }

@@ -15,7 +15,6 @@ use super::dir_config::{create_dir_config, merge_dir_config};
 use super::directives::{set_flag, set_sign_key_file, set_text};
 use super::guard::catching;
 use super::clickpath::commands::CLICKPATH_COMMANDS;
-use super::clickpath::hooks::{clickpath_child_init, clickpath_post_config};
 use super::clickpath::output_filter::{FILTER_NAME, filter as clickpath_filter, insert_filter};
 use super::clickpath::server_config::{create_server_config, merge_server_config};
 use super::clickpath::translate_hook::translate_name;
@@ -133,8 +132,6 @@ unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
         // ClickPath: strip the session before mod_rewrite and mod_alias see the URI.
         ap_hook_translate_name(Some(translate_name), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_insert_filter(Some(insert_filter), null(), null(), APR_HOOK_MIDDLE);
-        ap_hook_post_config(Some(clickpath_post_config), null(), null(), APR_HOOK_MIDDLE);
-        ap_hook_child_init(Some(clickpath_child_init), null(), null(), APR_HOOK_MIDDLE);
         ap_register_output_filter(FILTER_NAME.as_ptr(), Some(clickpath_filter), None, ap_filter_type::AP_FTYPE_RESOURCE);
     };
     catching(

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::friendly_table::FriendlyTable;
+use crate::core::netscape_date::civil_from_days;
 use super::id_base64::decode_lenient_in_place;
 use super::secret::SessionCipher;
 use super::session_id::decode;
@@ -39,19 +40,6 @@ fn find_id<'a>(input: &'a [u8], tag: Option<&[u8]>) -> Option<&'a [u8]> {
     let start = input.windows(tag.len().max(1)).position(|window| window == tag)? + tag.len();
     let len = input[start..].iter().position(|&byte| byte == b'/').unwrap_or(input.len() - start);
     (len > 0).then(|| &input[start..start + len])
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 pub fn utc_time(seconds: i64) -> String {

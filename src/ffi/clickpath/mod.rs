@@ -5,7 +5,6 @@ mod brigade;
 pub mod commands;
 pub mod directives;
 mod files;
-pub mod hooks;
 pub mod output_filter;
 mod request_mode;
 pub mod server_config;
