@@ -10,7 +10,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use ClickPathTest;
 
-plan tests => 21, need_module 'mod_usertrack.c';
+plan tests => 24, need_module 'mod_usertrack.c';
 
 my $ua_file = Apache::Test::vars('t_logs') . '/clickpath_ua_exceptions';
 unlink $ua_file;
@@ -35,6 +35,12 @@ ok t_cmp($res->content, qr{href="/x"}, 'text/plain body untouched');
 $res = cp_get("/-S:$id/clickpath/ssi.shtml");
 ok t_cmp($res->content, qr{href="/-S:\Q$id\E/clickpath/links\.html">included}, 'SSI include rewritten');
 ok t_cmp($res->content, qr{SESSION=\Q$id\E}, 'SSI echo of SESSION');
+ok t_cmp($res->content, qr{<a href="/-S:\Q$id\E/clickpath/next\.html">split}, 'a link split across buckets by an SSI echo');
+ok t_cmp($res->content, qr{<a href="/-S:\Q$id\E/clickpath/next\.html">joined}, 'a tag begun in an include and ended in the page');
+
+# --- autoindex listings: relative links of a new session get the session and the base
+$res = cp_get('/clickpath/listing/');
+ok t_cmp($res->content, qr{href="/-S:$ID_RE/clickpath/listing/a\.html"}, 'autoindex listing rewritten');
 
 # --- ErrorDocument (internal redirect) keeps the session
 $res = cp_get("/-S:$id/clickpath/nothing-here.html");
