@@ -10,7 +10,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use ClickPathTest;
 
-plan tests => 28, need_module 'mod_usertrack.c';
+plan tests => 30, need_module 'mod_usertrack.c';
 
 my $env_page = '/clickpath/env.shtml';
 
@@ -69,6 +69,11 @@ ok t_cmp($env->{ClickPathMachineStore}, 'http://store2.example/', 'ClickPathMach
 $res = cp_get($env_page, host => 'clickpath-off.test');
 ok t_cmp($res->content, qr{href="/clickpath/next\.html">abs}, 'no prefix: links untouched');
 ok t_cmp(env_of($res->content)->{SESSION}, '(none)', 'no prefix: no SESSION');
+
+# --- cookie tracking and ClickPath on one server: both
+$res = cp_get($env_page, host => 'clickpath-cookie.test');
+ok t_cmp(scalar(() = $res->header('Set-Cookie')), 1, 'a tracking cookie');
+ok t_cmp(env_of($res->content)->{SESSION}, qr/^$ID_RE$/, 'and a URL session');
 
 # --- hostile URLs
 my $good = make_id(time => time);
