@@ -174,34 +174,25 @@ pub fn translate<'a>(
         server_error: None,
         filter: FilterMode::NewSession,
     };
-    let stripped_referer = match find_session(request.path, config.prefix) {
-        Some(found) => {
-            let referer = request.referer.map(|referer| strip(referer, config.prefix, Slashes::AnyNumber, &mut translation));
-            translation.new_uri = Some(uri_after_session(found.rest, request.args));
-            translation.env.session = Env::borrowed(found.id);
-            translation.env.cgi_session = Env::borrowed(found.session_path);
-            if validate(config, request, found.id, scratch, &mut translation) {
-                return translation;
-            }
-            translation.filter = FilterMode::ReplacedSession;
-            referer
+    let found = find_session(request.path, config.prefix);
+    let slashes = if found.is_some() { Slashes::AnyNumber } else { Slashes::One };
+    translation.new_referer = request
+        .referer
+        .and_then(|referer| strip_referer(referer, config.prefix, slashes))
+        .map(|(origin, rest)| [origin, rest].concat());
+    if let Some(found) = found {
+        translation.new_uri = Some(uri_after_session(found.rest, request.args));
+        translation.env.session = Env::borrowed(found.id);
+        translation.env.cgi_session = Env::borrowed(found.session_path);
+        if validate(config, request, found.id, scratch, &mut translation) {
+            return translation;
         }
-        None => request.referer.map(|referer| strip(referer, config.prefix, Slashes::One, &mut translation)),
-    };
+        translation.filter = FilterMode::ReplacedSession;
+    }
+    // Only a new session reads the Referer again (for a friendly session): the copy is made here.
+    let stripped_referer = translation.new_referer.clone().map(Cow::Owned).or(request.referer.map(Cow::Borrowed));
     new_session(config, request, stripped_referer.as_deref(), next_counter, &mut translation);
     translation
-}
-
-/// The Referer with a session removed; records the change.
-fn strip<'r>(referer: &'r [u8], prefix: &[u8], slashes: Slashes, translation: &mut Translation) -> Cow<'r, [u8]> {
-    match strip_referer(referer, prefix, slashes) {
-        Some((origin, rest)) => {
-            let stripped = [origin, rest].concat();
-            translation.new_referer = Some(stripped.clone());
-            Cow::Owned(stripped)
-        }
-        None => Cow::Borrowed(referer),
-    }
 }
 
 /// Keeps the host and port (quirk 3, fixed): only the path and query are parsed again.

@@ -5,13 +5,14 @@
 use std::ffi::{CStr, c_int};
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use super::super::bindings::{DECLINED, ap_parse_uri, apr_table_get, apr_table_setn, apr_table_unset, apr_table_t, request_rec};
+use super::super::bindings::{DECLINED, ap_parse_uri, apr_pool_t, apr_table_get, apr_table_setn, apr_table_unset, apr_table_t, request_rec};
 use super::super::guard::catching;
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_zeroed, c_bytes};
 use super::files::RealFiles;
 use super::request_mode;
 use super::server_config::record;
+use crate::core::byte_writer::ByteWriter;
 use crate::core::clickpath::translate::{Env, INHERITED, INHERITED_IF_NON_EMPTY, RequestFacts, Translation, translate};
 use crate::core::tracking_id::RandomSource;
 use crate::random::ThreadRandom;
@@ -73,6 +74,16 @@ unsafe fn translate_request(r: *mut request_rec) {
     }
 }
 
+/// A number as a pool string, formatted on the stack.
+unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> PoolStr {
+    use std::fmt::Write;
+    let mut digits = [0u8; 24];
+    let mut writer = ByteWriter::new(&mut digits);
+    let _ = write!(writer, "{number}");
+    let len = writer.written();
+    unsafe { PoolStr::copy(pool, &digits[..len]) }
+}
+
 unsafe fn apply(r: *mut request_rec, translation: &Translation) {
     unsafe {
         let pool = (*r).pool;
@@ -85,7 +96,7 @@ unsafe fn apply(r: *mut request_rec, translation: &Translation) {
                 Env::Untouched => {}
                 Env::Unset => apr_table_unset(env, name.as_ptr()),
                 Env::Set(bytes) => apr_table_setn(env, name.as_ptr(), PoolStr::copy(pool, bytes).as_ptr()),
-                Env::Number(number) => apr_table_setn(env, name.as_ptr(), PoolStr::copy(pool, number.to_string().as_bytes()).as_ptr()),
+                Env::Number(number) => apr_table_setn(env, name.as_ptr(), decimal(pool, *number).as_ptr()),
             }
         }
         if let Some(notice) = &translation.notice {
