@@ -17,6 +17,8 @@ my @cases = (
     ['ClickPathSessionPrefix',       'ClickPathSessionPrefix takes one argument, ClickPathSessionPrefix string'],
     ['ClickPathSessionPrefix a b',   'ClickPathSessionPrefix takes one argument, ClickPathSessionPrefix string'],
     ['ClickPathUAExceptionsFile',    'ClickPathUAExceptionsFile takes one argument, ClickPathUAExceptionsFile filename'],
+    ['ClickPathFriendlySessionsFile a b', 'ClickPathFriendlySessionsFile takes one argument, ClickPathFriendlySessionsFile filename'],
+    ['</ClickPathUAExceptions>',     '</ClickPathUAExceptions> without matching <ClickPathUAExceptions> section'],
     ['ClickPathMachine "quoted"',    "ClickPathMachine [name] -- name consist of letters, digits or _\\n"],
     ['ClickPathMachine a.b',         "ClickPathMachine [name] -- name consist of letters, digits or _\\n"],
     ['ClickPathSecret ftp://x/key',  "ERROR: ClickPathSecret URL: please specify a http, https, file or data URL\\n"],
@@ -36,7 +38,7 @@ my @cases = (
     ["<VirtualHost 127.0.0.1:80>\nClickPathSessionPrefix -S:", undef],
 );
 
-plan tests => 2 * @cases + 2, need_module 'mod_usertrack.c';
+plan tests => 2 * @cases + 4, need_module 'mod_usertrack.c';
 
 my $vars  = Apache::Test::vars();
 my $httpd = $vars->{httpd};
@@ -52,13 +54,13 @@ my ($mpm) = grep { /^mpm_/ } sort keys %load;
 
 my $n = 0;
 sub check {
-    my ($lines) = @_;
+    my ($lines, %o) = @_;
     $n++;
     my @head = (qq{ServerRoot "$dir"}, 'ServerName 127.0.0.1', 'Listen 127.0.0.1:1', qq{DefaultRuntimeDir "$dir"},
                 qq{PidFile "$dir/httpd.pid"}, qq{ErrorLog "$dir/error_log"}, qq{DocumentRoot "$dir"},
                 qq{LoadModule $mpm "$load{$mpm}"}, qq{LoadModule usertrack_module "$load{usertrack_module}"});
     my @body = split /\n/, $lines;
-    my @close = map { m{^<(\w+)} ? ("</$1>") : () } @body;
+    my @close = $o{unclosed} ? () : map { m{^<(\w+)} ? ("</$1>") : () } @body;
     my $file = "$dir/case$n.conf";
     open my $fh, '>', $file or die "$file: $!";
     print $fh map { "$_\n" } @head, @body, reverse @close;
@@ -73,7 +75,8 @@ for my $c (@cases) {
     my $label = (split /\n/, $lines)[-1];
     if (defined $want) {
         ok t_cmp($status, 1, "$label: rejected");
-        ok t_cmp($out, qr/^\Q$want\E$/m, "$label: message");
+        # httpd prints a directive's message on its own line, its own parser errors after "...: "
+        ok t_cmp($out, qr/(?:^|: )\Q$want\E$/m, "$label: message");
     }
     else {
         ok t_cmp($status, 0, "$label: loads");
@@ -85,3 +88,8 @@ for my $c (@cases) {
 my ($status, $out) = check("<ClickPathUAExceptions>\nbroken (unclosed");
 ok t_cmp($status, 1, 'bad UA regex: rejected');
 ok t_cmp($out, qr/ClickPathUAExceptions: the regex of broken \(\(unclosed\) does not compile/, 'bad UA regex: message');
+
+# httpd's own message for a container that is never closed.
+($status, $out) = check("<ClickPathMachineTable>\n127.0.0.1 web1", unclosed => 1);
+ok t_cmp($status, 1, 'unclosed container: rejected');
+ok t_cmp($out, qr/<ClickPathMachineTable> was not closed\./, 'unclosed container: message');
