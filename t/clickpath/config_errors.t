@@ -8,6 +8,7 @@ use lib "$FindBin::Bin/lib";
 use File::Path ();
 use Apache::Test;
 use Apache::TestUtil;
+use ClickPathTest;
 
 # [config lines (the last one is the faulty directive), expected message or undef = loads]
 my @cases = (
@@ -46,10 +47,7 @@ my $dir   = "$vars->{t_logs}/clickpath_config_errors";
 File::Path::rmtree($dir);
 File::Path::mkpath($dir);
 
-my %load;
-open my $cf, '<', $vars->{t_conf_file} or die "$vars->{t_conf_file}: $!";
-while (<$cf>) { $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/ }
-close $cf;
+my %load = loaded_modules();
 my ($mpm) = grep { /^mpm_/ } sort keys %load;
 
 my $n = 0;

@@ -8,7 +8,7 @@ use MIME::Base64 ();
 use Apache::Test ();
 use Apache::TestRequest ();
 
-our @EXPORT = qw(cp_get env_of id_of make_id rotate crc8 error_log_count $ID_RE);
+our @EXPORT = qw(cp_get env_of id_of make_id rotate crc8 error_log_count loaded_modules $ID_RE);
 
 # A minted ID of this server (127.0.0.1 → s9NNNd) with a plain body: 20 characters and the comma.
 our $ID_RE = qr/s9NNNd:[A-Za-z0-9\@,-]{20}M/;
@@ -59,6 +59,15 @@ sub make_id {
     my $main = ($f{machine} // 'fwAAAQ') . ':' . $b64;
     $main =~ tr{+/}{@-};
     return rotate("$main,", 13);
+}
+
+# module name => .so path, as Apache::Test loaded them (for configs of extra httpd runs)
+sub loaded_modules {
+    my $conf = Apache::Test::vars('t_conf_file');
+    my %load;
+    open my $fh, '<', $conf or die "$conf: $!";
+    while (<$fh>) { $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/ }
+    return %load;
 }
 
 sub error_log_count {
