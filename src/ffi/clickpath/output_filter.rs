@@ -26,9 +26,14 @@ pub const FILTER_NAME: &CStr = c"CLICKPATH";
 
 /// The filter's state for one response, in the request pool (dropped by a pool cleanup).
 struct BodyState {
-    rewriter: BodyRewriter<'static>,
+    stage: BodyStage,
     out: *mut apr_bucket_brigade,
-    ended: bool,
+}
+
+enum BodyStage {
+    Streaming(BodyRewriter<'static>),
+    /// After EOS: anything later passes as it is.
+    Ended,
 }
 
 unsafe extern "C" fn drop_state(data: *mut c_void) -> apr_status_t {
@@ -109,7 +114,7 @@ unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
         };
         apr_table_unset((*r).headers_out, c"Content-Length".as_ptr());
         let out = apr_brigade_create((*r).pool, (*(*f).c).bucket_alloc);
-        let state = alloc_value((*r).pool, BodyState { rewriter, out, ended: false });
+        let state = alloc_value((*r).pool, BodyState { stage: BodyStage::Streaming(rewriter), out });
         apr_pool_cleanup_register((*r).pool, state.cast(), Some(drop_state), Some(apr_pool_cleanup_null));
         Some(state)
     }
@@ -142,10 +147,9 @@ unsafe fn rewrite_headers(r: *mut request_rec, context: RewriteContext) {
 /// buckets (FLUSH, EOS) in place.
 unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_bucket_brigade) -> apr_status_t {
     unsafe {
-        if state.ended {
-            return ap_pass_brigade((*f).next, brigade);
-        }
+        let BodyStage::Streaming(rewriter) = &mut state.stage else { return ap_pass_brigade((*f).next, brigade) };
         let out = state.out;
+        let mut reached_end = false;
         let mut emit = |bytes: &[u8]| {
             apr_brigade_write(out, None, std::ptr::null_mut(), bytes.as_ptr().cast(), bytes.len());
         };
@@ -153,19 +157,22 @@ unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_b
         while bucket != brigade::sentinel(brigade) {
             let following = brigade::next(bucket);
             if brigade::is_eos(bucket) {
-                state.rewriter.finish(&mut emit);
+                rewriter.finish(&mut emit);
                 brigade::move_to_tail(bucket, out);
-                state.ended = true;
+                reached_end = true;
                 break;
             } else if brigade::is_metadata(bucket) {
                 brigade::move_to_tail(bucket, out);
             } else {
                 match brigade::read(bucket) {
-                    Ok(data) => state.rewriter.feed(data, &mut emit),
+                    Ok(data) => rewriter.feed(data, &mut emit),
                     Err(status) => return status,
                 }
             }
             bucket = following;
+        }
+        if reached_end {
+            state.stage = BodyStage::Ended;
         }
         apr_brigade_cleanup(brigade.cast());
         let status = ap_pass_brigade((*f).next, out);
