@@ -92,3 +92,11 @@ fuzz:
 clean:
 	$(CARGO) clean
 	rm -rf t/logs t/conf/apache_test_config.pm run
+
+# ClickPath's decoder (a [[bin]] target of this crate), installed with the module.
+BINDIR ?= /usr/local/bin
+.PHONY: install-clickpath-decode
+install: install-clickpath-decode
+install-clickpath-decode: build
+	install -d $(DESTDIR)$(BINDIR) && \
+	install -m 755 $(TARGET_DIR)/release/clickpath-decode $(DESTDIR)$(BINDIR)/clickpath-decode

@@ -44,13 +44,18 @@ fn main() {
         .clang_arg(format!("-I{apr_include}"))
         .clang_args(["-DLINUX", "-D_REENTRANT", "-D_GNU_SOURCE"])
         .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|process_rec|cmd_how|apr_pool_t|apr_table_t|apr_array_header_t|apr_table_entry_t")
+        // ClickPath: the config tree of its container directives, the output filter's brigades.
+        .allowlist_type("ap_directive_t|ap_filter_t|ap_filter_type|apr_bucket|apr_bucket_brigade|apr_read_type_e|conn_rec")
         .allowlist_function(
             "ap_hook_post_read_request|ap_hook_fixups|ap_hook_child_init|ap_hook_post_config|ap_hook_log_transaction|ap_hook_insert_error_filter|\
              ap_log_rerror_|ap_log_error_|ap_get_request_module_loglevel|ap_server_root_relative|apr_pool_userdata_get|apr_pool_userdata_set|\
              ap_get_module_config|ap_set_module_config|apr_palloc|apr_pstrmemdup|apr_table_get|apr_table_setn|apr_table_addn|\
-             apr_table_unset",
+             apr_table_unset|\
+             ap_hook_translate_name|ap_hook_insert_filter|ap_register_output_filter|ap_add_output_filter|ap_remove_output_filter|\
+             ap_pass_brigade|ap_parse_uri|apr_brigade_create|apr_brigade_cleanup|apr_brigade_write|apr_table_set|apr_pool_cleanup_register|\
+             apr_pool_cleanup_null",
         )
-        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR")
+        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|apr_bucket_type_eos")
         .default_enum_style(bindgen::EnumVariation::ModuleConsts)
         .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
         .layout_tests(true)

@@ -6,3 +6,6 @@
 #include <http_log.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <util_filter.h>
+#include <apr_buckets.h>
+#include <util_cfgtree.h>

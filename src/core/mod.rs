@@ -1,6 +1,7 @@
 //! Everything the module decides, in safe Rust with no httpd types: unit-tested without httpd.
 
 pub mod byte_writer;
+pub mod clickpath;
 pub mod config_words;
 pub mod cookie_inject;
 pub mod cookie_scan;

@@ -65,6 +65,19 @@ fn names(list: &[u8], name: &str) -> bool {
 #[inline(always)]
 pub fn fault_point(_entry_point: &str, _headers_in: *mut apr_table_t) {}
 
+/// For hooks called with a server (post_config, child_init): a panic becomes an error-log line
+/// "internal error in <hook>" and `fallback()`.
+pub fn server_hook<T>(
+    server: *const super::bindings::server_rec,
+    hook: &str,
+    body: impl FnOnce() -> T,
+    fallback: impl FnOnce() -> T,
+) -> T {
+    // SAFETY: httpd passes its live server (or NULL, which the logger accepts).
+    let report = |panic: &str| unsafe { super::log::server(server, super::log::ERR, &format!("internal error in {hook}: {panic}")) };
+    catching(body, report, fallback)
+}
+
 #[cfg(test)]
 mod tests {
     use super::catching;

@@ -15,9 +15,11 @@ use std::mem::MaybeUninit;
 use super::bindings::{
     DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
 };
+use super::clickpath::server_config::make_all_ready;
+use super::clickpath::translate_hook::seed_counter;
 use super::cookie_header::{CookieLookup, cookie_header};
 use super::dir_config::{DirConfig, dir_config};
-use super::guard::{catching, fault_point};
+use super::guard::{catching, fault_point, server_hook};
 use super::log;
 use super::pool::{PoolStr, alloc_slot_with_copy, alloc_uninit, alloc_value, c_bytes};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
@@ -398,27 +400,24 @@ pub unsafe extern "C" fn post_config(
     _ptemp: *mut apr_pool_t,
     server: *mut server_rec,
 ) -> c_int {
-    catching(
-        || unsafe {
-            fault_point("post_config", std::ptr::null_mut());
-            if ensure_shared_clock(server).is_none() {
-                log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
-            }
-            OK
-        },
-        |panic| unsafe { log::server(server, log::ERR, &format!("internal error in post_config: {panic}")) },
-        || OK,
-    )
+    let body = || unsafe {
+        fault_point("post_config", std::ptr::null_mut());
+        // ClickPath's records are complete once every server's config is read.
+        make_all_ready(server);
+        if ensure_shared_clock(server).is_none() {
+            log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
+        }
+        OK
+    };
+    server_hook(server, "post_config", body, || OK)
 }
 
 pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {
-    catching(
-        || {
-            fault_point("child_init", std::ptr::null_mut());
-            reseed_after_fork();
-        },
-        |panic| unsafe { log::server(server, log::ERR, &format!("internal error in child_init: {panic}")) },
-        // An atomic increment: the child must not keep the generator state of its parent.
-        reseed_after_fork,
-    )
+    let body = || {
+        fault_point("child_init", std::ptr::null_mut());
+        reseed_after_fork();
+        seed_counter();
+    };
+    // An atomic increment: the child must not keep the generator state of its parent.
+    server_hook(server, "child_init", body, reseed_after_fork)
 }

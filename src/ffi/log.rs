@@ -8,7 +8,7 @@ use super::bindings::{
 };
 use super::module::module_index;
 
-pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_INFO as INFO, APLOG_WARNING as WARNING};
+pub use super::bindings::{APLOG_DEBUG as DEBUG, APLOG_ERR as ERR, APLOG_INFO as INFO, APLOG_NOTICE as NOTICE, APLOG_WARNING as WARNING};
 
 const SOURCE_FILE: &std::ffi::CStr = c"mod_usertrack.rs";
 

@@ -2,6 +2,7 @@
 //! `crate::core`, and holds no logic of its own.
 
 pub mod bindings;
+mod clickpath;
 mod cookie_header;
 mod dir_config;
 mod directives;

@@ -7,12 +7,17 @@ use std::ptr::{null, null_mut, without_provenance_mut};
 
 use super::bindings::{
     APR_HOOK_MIDDLE, APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR,
-    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
-    ap_hook_log_transaction, ap_hook_post_config, ap_hook_post_read_request, apr_pool_t, cmd_func, cmd_how, command_rec, module,
+    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_filter_type, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
+    ap_hook_insert_filter, ap_hook_log_transaction, ap_hook_post_config, ap_hook_post_read_request, ap_hook_translate_name,
+    ap_register_output_filter, apr_pool_t, cmd_func, cmd_how, command_rec, module,
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
 use super::directives::{set_flag, set_sign_key_file, set_text};
 use super::guard::catching;
+use super::clickpath::commands::CLICKPATH_COMMANDS;
+use super::clickpath::output_filter::{FILTER_NAME, filter as clickpath_filter, insert_filter};
+use super::clickpath::server_config::{create_server_config, merge_server_config};
+use super::clickpath::translate_hook::translate_name;
 use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config, post_read_request};
 use super::log;
 
@@ -24,8 +29,11 @@ pub struct ModuleCell(UnsafeCell<module>);
 // SAFETY: httpd writes the struct only while loading modules, single-threaded, before any hook runs.
 unsafe impl Sync for ModuleCell {}
 
+/// The Cookie* directives, ClickPath's, and the terminator.
+const COMMAND_COUNT: usize = COOKIE_COMMANDS.len() + CLICKPATH_COMMANDS.len() + 1;
+
 #[repr(transparent)]
-struct CommandTable([command_rec; 16]);
+struct CommandTable([command_rec; COMMAND_COUNT]);
 
 // SAFETY: the table is immutable and its pointers refer to 'static data.
 unsafe impl Sync for CommandTable {}
@@ -64,7 +72,7 @@ const fn command_with(
 
 /// Stock order, names and help texts (shown by mod_info and in "takes one argument" errors);
 /// the indexes select the entry in `directives::TEXT_DIRECTIVES` / `FLAG_DIRECTIVES`.
-static COMMANDS: CommandTable = CommandTable([
+const COOKIE_COMMANDS: [command_rec; 15] = [
     command(c"CookieExpires", cmd_how::TAKE1, 0, c"an expiry date code"),
     command(c"CookieDomain", cmd_how::TAKE1, 1, c"domain to which this cookie applies"),
     command(c"CookieStyle", cmd_how::TAKE1, 2, c"'Netscape', 'Cookie' (RFC2109), or 'Cookie2' (RFC2965)"),
@@ -86,15 +94,32 @@ static COMMANDS: CommandTable = CommandTable([
         0,
         c"file of base64 keys, one a line: the first signs IDs, all verify",
     ),
-    command_rec {
-        name: null(),
-        func: cmd_func { no_args: None },
-        cmd_data: null_mut(),
-        req_override: 0,
-        args_how: cmd_how::RAW_ARGS,
-        errmsg: null(),
-    },
-]);
+];
+
+const TERMINATOR: command_rec = command_rec {
+    name: null(),
+    func: cmd_func { no_args: None },
+    cmd_data: null_mut(),
+    req_override: 0,
+    args_how: cmd_how::RAW_ARGS,
+    errmsg: null(),
+};
+
+const fn command_table() -> CommandTable {
+    let mut table = [TERMINATOR; COMMAND_COUNT];
+    let mut index = 0;
+    while index < COOKIE_COMMANDS.len() {
+        table[index] = COOKIE_COMMANDS[index];
+        index += 1;
+    }
+    while index < COOKIE_COMMANDS.len() + CLICKPATH_COMMANDS.len() {
+        table[index] = CLICKPATH_COMMANDS[index - COOKIE_COMMANDS.len()];
+        index += 1;
+    }
+    CommandTable(table)
+}
+
+static COMMANDS: CommandTable = command_table();
 
 unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
@@ -105,6 +130,10 @@ unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
         ap_hook_insert_error_filter(Some(insert_error_filter), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_log_transaction(Some(log_transaction), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_child_init(Some(child_init), null(), null(), APR_HOOK_REALLY_FIRST);
+        // ClickPath: strip the session before mod_rewrite and mod_alias see the URI.
+        ap_hook_translate_name(Some(translate_name), null(), null(), APR_HOOK_REALLY_FIRST);
+        ap_hook_insert_filter(Some(insert_filter), null(), null(), APR_HOOK_MIDDLE);
+        ap_register_output_filter(FILTER_NAME.as_ptr(), Some(clickpath_filter), None, ap_filter_type::AP_FTYPE_RESOURCE);
     };
     catching(
         register,
@@ -125,8 +154,8 @@ pub static usertrack_module: ModuleCell = ModuleCell(UnsafeCell::new(module {
     rewrite_args: None,
     create_dir_config: Some(create_dir_config),
     merge_dir_config: Some(merge_dir_config),
-    create_server_config: None,
-    merge_server_config: None,
+    create_server_config: Some(create_server_config),
+    merge_server_config: Some(merge_server_config),
     cmds: &COMMANDS.0 as *const command_rec,
     register_hooks: Some(register_hooks),
     flags: 0,

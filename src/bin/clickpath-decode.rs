@@ -1,0 +1,87 @@
+//! `clickpath-decode`: prints what a ClickPath session ID holds, as Apache2::ClickPath's
+//! `decode-session.pl` did. Arguments: IDs, URLs or log lines (or stdin, one a line).
+//!
+//!   clickpath-decode [--tag PREFIX] [--secret URL] [--secret-iv TEXT] [--friendly FILE] [ID...]
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use mod_usertrack::core::clickpath::decode_report::{DecodeOptions, decode_report};
+use mod_usertrack::core::clickpath::friendly_table::FriendlyTable;
+use mod_usertrack::core::clickpath::secret::{DEFAULT_IV, SessionCipher, iv_from_argument, key_from_content};
+use mod_usertrack::core::clickpath::secret_url::SecretSource;
+
+const USAGE: &str = "usage: clickpath-decode [--tag PREFIX] [--secret data:...|file:...] [--secret-iv TEXT] [--friendly FILE] [ID|URL|LOG-LINE...]";
+
+struct Arguments {
+    tag: Option<String>,
+    secret: Option<String>,
+    secret_iv: Option<String>,
+    friendly: Option<String>,
+    inputs: Vec<String>,
+}
+
+fn parse_arguments() -> Result<Arguments, String> {
+    let mut arguments = Arguments { tag: None, secret: None, secret_iv: None, friendly: None, inputs: Vec::new() };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--tag" => arguments.tag = Some(value("--tag")?),
+            "--secret" => arguments.secret = Some(value("--secret")?),
+            "--secret-iv" => arguments.secret_iv = Some(value("--secret-iv")?),
+            "--friendly" => arguments.friendly = Some(value("--friendly")?),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            _ => arguments.inputs.push(arg),
+        }
+    }
+    Ok(arguments)
+}
+
+fn cipher(arguments: &Arguments) -> Result<Option<SessionCipher>, String> {
+    let Some(url) = &arguments.secret else { return Ok(None) };
+    let content = match SecretSource::parse(url.as_bytes()).map_err(|error| error.to_string())? {
+        SecretSource::Data(content) => content,
+        SecretSource::File(path) => std::fs::read(String::from_utf8_lossy(&path).as_ref()).map_err(|error| format!("{url}: {error}"))?,
+    };
+    // As the Perl decoder: an empty IV argument means the default IV.
+    let iv = arguments.secret_iv.as_deref().filter(|iv| !iv.is_empty()).map_or(DEFAULT_IV, |iv| iv_from_argument(iv.as_bytes()));
+    SessionCipher::new(&key_from_content(&content), iv).map(Some).map_err(|error| error.to_string())
+}
+
+fn run() -> Result<bool, String> {
+    let arguments = parse_arguments()?;
+    let cipher = cipher(&arguments)?;
+    let friendly = match &arguments.friendly {
+        Some(path) => Some(FriendlyTable::parse(&std::fs::read(path).map_err(|error| format!("{path}: {error}"))?)),
+        None => None,
+    };
+    let options = DecodeOptions { tag: arguments.tag.as_deref().map(str::as_bytes), cipher: cipher.as_ref(), friendly: friendly.as_ref() };
+    let inputs: Vec<String> = if arguments.inputs.is_empty() {
+        std::io::stdin().lock().lines().map_while(Result::ok).collect()
+    } else {
+        arguments.inputs.clone()
+    };
+    let mut all_good = true;
+    for input in inputs {
+        match decode_report(input.as_bytes(), &options) {
+            Ok(report) => println!("{report}"),
+            Err(error) => {
+                eprintln!("{input}: {error}");
+                all_good = false;
+            }
+        }
+    }
+    Ok(all_good)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}

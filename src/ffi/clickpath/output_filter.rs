@@ -1,0 +1,182 @@
+//! The CLICKPATH output filter (spec §6), added for main requests that have a session to carry
+//! (crawlers and servers without ClickPath never get it). On its first call it rewrites the
+//! `Location`/`Refresh` headers and, for `text/html`, drops `Content-Length` and streams the
+//! body through `core::clickpath::rewrite::body`; otherwise it removes itself.
+
+use std::ffi::{CStr, c_void};
+
+use super::super::bindings::{
+    ap_add_output_filter, ap_filter_t, ap_pass_brigade, ap_remove_output_filter, apr_brigade_cleanup, apr_brigade_create,
+    apr_brigade_write, apr_bucket_brigade, apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t, apr_table_get,
+    apr_table_setn, apr_table_t, apr_table_unset, request_rec,
+};
+use super::super::guard::catching;
+use super::super::log;
+use super::super::pool::{PoolStr, alloc_value, c_bytes};
+use super::brigade;
+use super::request_mode;
+use super::server_config::record;
+use crate::core::clickpath::rewrite::base::base;
+use crate::core::clickpath::rewrite::body::BodyRewriter;
+use crate::core::clickpath::rewrite::headers::HeaderRewriter;
+use crate::core::clickpath::rewrite::{RewriteContext, SessionKind, is_html};
+use crate::core::clickpath::translate::FilterMode;
+
+pub const FILTER_NAME: &CStr = c"CLICKPATH";
+
+/// The filter's state for one response, in the request pool (dropped by a pool cleanup).
+struct BodyState {
+    stage: BodyStage,
+    out: *mut apr_bucket_brigade,
+}
+
+enum BodyStage {
+    Streaming(BodyRewriter<'static>),
+    /// After EOS: anything later passes as it is.
+    Ended,
+}
+
+unsafe extern "C" fn drop_state(data: *mut c_void) -> apr_status_t {
+    catching(|| unsafe { std::ptr::drop_in_place(data.cast::<BodyState>()) }, |_| (), || ());
+    0
+}
+
+/// insert_filter: only main requests with a session to write into links.
+pub unsafe extern "C" fn insert_filter(r: *mut request_rec) {
+    catching(
+        || unsafe {
+            if (*r).main.is_null() && request_mode::recorded(r) != FilterMode::Off {
+                ap_add_output_filter(FILTER_NAME.as_ptr(), std::ptr::null_mut(), r, (*r).connection);
+            }
+        },
+        |panic| unsafe { log::request(r, log::ERR, &format!("internal error in ClickPath's insert_filter: {panic}")) },
+        || (),
+    )
+}
+
+unsafe fn pass_through(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) -> apr_status_t {
+    unsafe {
+        ap_remove_output_filter(f);
+        ap_pass_brigade((*f).next, brigade)
+    }
+}
+
+pub unsafe extern "C" fn filter(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) -> apr_status_t {
+    catching(
+        || unsafe {
+            if (*f).ctx.is_null() {
+                match start(f) {
+                    Some(state) => (*f).ctx = state.cast(),
+                    None => return pass_through(f, brigade),
+                }
+            }
+            stream(f, &mut *(*f).ctx.cast::<BodyState>(), brigade)
+        },
+        |panic| unsafe { log::request((*f).r, log::ERR, &format!("internal error in ClickPath's output filter: {panic}")) },
+        || unsafe { pass_through(f, brigade) },
+    )
+}
+
+unsafe fn text<'a>(table: *mut apr_table_t, name: &CStr) -> Option<&'a [u8]> {
+    unsafe { c_bytes(apr_table_get(table, name.as_ptr())) }
+}
+
+/// The first call: the rewriting context, the headers, and the body's state if it is HTML.
+unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
+    unsafe {
+        let r = (*f).r;
+        if !(*r).main.is_null() {
+            return None;
+        }
+        let mode = request_mode::recorded(r);
+        let session_path = text((*r).subprocess_env, c"CGI_SESSION").filter(|path| !path.is_empty())?;
+        let prefix = record((*r).server)?.ready()?.settings.prefix.as_deref()?;
+        let session = match mode {
+            FilterMode::Off => return None,
+            FilterMode::Existing => SessionKind::Existing,
+            FilterMode::NewSession | FilterMode::ReplacedSession => {
+                let request_line = c_bytes((*r).the_request).unwrap_or_default();
+                SessionKind::New { base: base(request_line, prefix, mode == FilterMode::ReplacedSession) }
+            }
+        };
+        let host = text((*r).headers_in, c"Host").unwrap_or_default();
+        let context = RewriteContext { host, prefix, session_path, session };
+        rewrite_headers(r, context);
+        if !c_bytes((*r).content_type).is_some_and(is_html) {
+            return None;
+        }
+        let rewriter = match BodyRewriter::new(context) {
+            Ok(rewriter) => rewriter,
+            Err(error) => {
+                log::request(r, log::ERR, &format!("ClickPath: cannot compile the link patterns: {error}"));
+                return None;
+            }
+        };
+        apr_table_unset((*r).headers_out, c"Content-Length".as_ptr());
+        let out = apr_brigade_create((*r).pool, (*(*f).c).bucket_alloc);
+        let state = alloc_value((*r).pool, BodyState { stage: BodyStage::Streaming(rewriter), out });
+        apr_pool_cleanup_register((*r).pool, state.cast(), Some(drop_state), Some(apr_pool_cleanup_null));
+        Some(state)
+    }
+}
+
+/// `Location` and `Refresh` in both header tables, each replaced only when it changes.
+unsafe fn rewrite_headers(r: *mut request_rec, context: RewriteContext) {
+    unsafe {
+        let tables = [(*r).headers_out, (*r).err_headers_out];
+        let has_any = tables.iter().any(|&table| text(table, c"Location").is_some() || text(table, c"Refresh").is_some());
+        if !has_any {
+            return;
+        }
+        let rewriter = match HeaderRewriter::new(context) {
+            Ok(rewriter) => rewriter,
+            Err(error) => return log::request(r, log::ERR, &format!("ClickPath: cannot compile the header patterns: {error}")),
+        };
+        for table in tables {
+            for name in [c"Location", c"Refresh"] {
+                let rewrite = |value| if name == c"Location" { rewriter.location(value) } else { rewriter.refresh(value) };
+                if let Some(new) = text(table, name).and_then(rewrite) {
+                    apr_table_setn(table, name.as_ptr(), PoolStr::copy((*r).pool, &new).as_ptr());
+                }
+            }
+        }
+    }
+}
+
+/// Feeds the brigade's data to the rewriter and passes on what it emits, with the metadata
+/// buckets (FLUSH, EOS) in place.
+unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_bucket_brigade) -> apr_status_t {
+    unsafe {
+        let BodyStage::Streaming(rewriter) = &mut state.stage else { return ap_pass_brigade((*f).next, brigade) };
+        let out = state.out;
+        let mut reached_end = false;
+        let mut emit = |bytes: &[u8]| {
+            apr_brigade_write(out, None, std::ptr::null_mut(), bytes.as_ptr().cast(), bytes.len());
+        };
+        let mut bucket = brigade::first(brigade);
+        while bucket != brigade::sentinel(brigade) {
+            let following = brigade::next(bucket);
+            if brigade::is_eos(bucket) {
+                rewriter.finish(&mut emit);
+                brigade::move_to_tail(bucket, out);
+                reached_end = true;
+                break;
+            } else if brigade::is_metadata(bucket) {
+                brigade::move_to_tail(bucket, out);
+            } else {
+                match brigade::read(bucket) {
+                    Ok(data) => rewriter.feed(data, &mut emit),
+                    Err(status) => return status,
+                }
+            }
+            bucket = following;
+        }
+        if reached_end {
+            state.stage = BodyStage::Ended;
+        }
+        apr_brigade_cleanup(brigade.cast());
+        let status = ap_pass_brigade((*f).next, out);
+        apr_brigade_cleanup(out.cast());
+        status
+    }
+}

@@ -1,0 +1,73 @@
+//! The per-server config record: `core::clickpath::settings::ServerClickPath` in the config
+//! pool (dropped by a pool cleanup: it owns tables and regexes). No merging: a vhost with
+//! ClickPath directives has its own record, one without shares the main server's.
+
+use std::ffi::c_void;
+use std::ptr::null_mut;
+
+use super::super::bindings::{apr_pool_cleanup_null, apr_pool_cleanup_register, apr_pool_t, apr_status_t, server_rec};
+use super::super::guard::catching;
+use super::super::log;
+use super::super::module::module_index;
+use super::super::pool::{alloc_value, config_slot};
+use crate::core::clickpath::settings::ServerClickPath;
+
+unsafe extern "C" fn drop_record(data: *mut c_void) -> apr_status_t {
+    catching(
+        || unsafe { std::ptr::drop_in_place(data.cast::<ServerClickPath>()) },
+        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("ClickPath config cleanup: {panic}")) },
+        || (),
+    );
+    0
+}
+
+/// A record owned by `pool`: dropped when the pool is cleared.
+///
+/// # Safety
+/// `pool` is a live APR pool.
+unsafe fn new_record(pool: *mut apr_pool_t) -> *mut ServerClickPath {
+    let record = unsafe { alloc_value(pool, ServerClickPath::Unset) };
+    unsafe { apr_pool_cleanup_register(pool, record.cast(), Some(drop_record), Some(apr_pool_cleanup_null)) };
+    record
+}
+
+/// The server's record (the main server's for a vhost without ClickPath directives).
+///
+/// # Safety
+/// `server` is a live server whose config vector was built while this module was loaded.
+pub unsafe fn record<'a>(server: *const server_rec) -> Option<&'a mut ServerClickPath> {
+    unsafe { (*config_slot((*server).module_config.cast(), module_index())).cast::<ServerClickPath>().as_mut() }
+}
+
+pub unsafe extern "C" fn create_server_config(pool: *mut apr_pool_t, _server: *mut server_rec) -> *mut c_void {
+    catching(
+        || unsafe { new_record(pool).cast() },
+        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("create_server_config: {panic}")) },
+        null_mut,
+    )
+}
+
+/// The vhost's own record if it has any ClickPath directive, else the main server's.
+pub unsafe extern "C" fn merge_server_config(_pool: *mut apr_pool_t, main: *mut c_void, vhost: *mut c_void) -> *mut c_void {
+    catching(
+        || unsafe {
+            let effective = ServerClickPath::effective(&*main.cast::<ServerClickPath>(), &*vhost.cast::<ServerClickPath>());
+            std::ptr::from_ref(effective).cast_mut().cast()
+        },
+        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_server_config: {panic}")) },
+        || vhost,
+    )
+}
+
+/// post_config: every server's record becomes `Ready` (shared records once).
+///
+/// # Safety
+/// `server` is the main server of a fully read config.
+pub unsafe fn make_all_ready(mut server: *mut server_rec) {
+    while !server.is_null() {
+        if let Some(record) = unsafe { record(server) } {
+            record.make_ready();
+        }
+        server = unsafe { (*server).next };
+    }
+}
