@@ -335,26 +335,31 @@ class Server(httpd_instance.Httpd):
         if "@KEYFILE@" in self.module_conf:
             with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
                 f.write(base64.b64encode(SIGN_KEY).decode() + "\n")
-        subst = {
+        return self._write_filled(text, "httpd.conf", {
             "@SERVER_ROOT@": self.dir, "@PORT@": str(port), "@RUN_DIR@": self.run_dir,
             "@MPM@": self.mpm, "@DOCROOT@": self.docroot, "@MPM_CONF@": mpm_conf,
             "@MODULE_CONF@": self.module_conf.replace("@KEYFILE@", key_file).replace("@LOGFILE@", self.access_log),
-        }
+        })
+
+    def _write_filled(self, text, name, subst):
+        """Writes the template `text` with its @PLACEHOLDERS@ replaced to `name` in the server's
+        directory; returns the path."""
         for k, v in subst.items():
             text = text.replace(k, v)
-        conf = os.path.join(self.dir, "httpd.conf")
+        conf = os.path.join(self.dir, name)
         with open(conf, "w") as f:
             f.write(text)
         return conf
 
-    def _argv(self, conf):
-        if self.mpm == "prefork":
-            cmd = [HTTPD, "-X", "-f", conf]
-        else:
-            cmd = [HTTPD, "-DFOREGROUND", "-f", conf]
+    def _under_callgrind(self, cmd):
         if self.callgrind_out:
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
         return cmd
+
+    def _argv(self, conf):
+        if self.mpm == "prefork":
+            return self._under_callgrind([HTTPD, "-X", "-f", conf])
+        return self._under_callgrind([HTTPD, "-DFOREGROUND", "-f", conf])
 
     def _tail(self):
         return self.tail()
@@ -373,23 +378,14 @@ class NginxServer(Server):
         with open(NGINX_TEMPLATE) as f:
             text = f.read()
         userid = "\n".join("        " + l for l in self.module_conf.splitlines())
-        subst = {
+        return self._write_filled(text, "nginx.conf", {
             "@RUN_DIR@": self.run_dir, "@PORT@": str(port), "@DOCROOT@": self.docroot, "@USERID@": userid,
             "@LOG_VARS@": NGINX_LOG_VARS if self.log_vars else "",
-        }
-        for k, v in subst.items():
-            text = text.replace(k, v)
-        conf = os.path.join(self.dir, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(text)
-        return conf
+        })
 
     def _argv(self, conf):
         # -e: the error log before the config is read (Debian's default is stderr, which is fine too)
-        cmd = [NGINX, "-p", self.dir + "/", "-c", conf, "-e", self.error_log]
-        if self.callgrind_out:
-            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
-        return cmd
+        return self._under_callgrind([NGINX, "-p", self.dir + "/", "-c", conf, "-e", self.error_log])
 
 
 def nginx_uid(workdir):
@@ -669,6 +665,11 @@ class Costs:
         costs = [x - y for x, y in zip(a, b)]
         return min(costs), max(costs)
 
+    def ratio(self, a, b, row):
+        """Module cost of a / module cost of b, formatted."""
+        ca, cb = self.cost(a, row), self.cost(b, row)
+        return "%.2f" % (ca / cb) if ca is not None and cb and cb > 0 else "n/a"
+
     def cell(self, key, row, base=None, spread=True):
         if not self.has(key, row):
             return ""
@@ -738,22 +739,16 @@ def render_callgrind(args, cols, slopes):
     ratios = [(a, b) for a, b in (("ours", "stock"), ("ours", "ng_userid"), ("ours_every", "stock_every"))
               if a in head_keys and b in head_keys]
     hdr += ["%s / %s" % (labels[a], labels[b]) for a, b in ratios]
-    rows = []
-    for row in ROWS_HEADLINE:
-        r = [row_label(row)] + [costs.cell(k, row) for k in head_keys]
-        for a, b in ratios:
-            ca, cb = costs.cost(a, row), costs.cost(b, row)
-            r.append("%.2f" % (ca / cb) if ca is not None and cb and cb > 0 else "n/a")
-        rows.append(r)
+    rows = [[row_label(row)] + [costs.cell(k, row) for k in head_keys] + [costs.ratio(a, b, row) for a, b in ratios]
+            for row in ROWS_HEADLINE]
     for row in ROWS_H2:
         if any(costs.has(k, row) for k in ("h2_stock", "h2_ours")):
             r = [row_label(row) + " (h2c, one connection)"]
             r += [costs.cell({"stock": "h2_stock", "ours": "h2_ours"}.get(k, ""), row) if k in ("stock", "ours")
                   else "" for k in head_keys]
-            ca, cb = costs.cost("h2_ours", row) if costs.has("h2_ours", row) else None, \
-                costs.cost("h2_stock", row) if costs.has("h2_stock", row) else None
-            for a, b in ratios:
-                r.append("%.2f" % (ca / cb) if (a, b) == ("ours", "stock") and ca is not None and cb else "")
+            both = costs.has("h2_ours", row) and costs.has("h2_stock", row)
+            r += [costs.ratio("h2_ours", "h2_stock", row) if (a, b) == ("ours", "stock") and both else ""
+                  for a, b in ratios]
             rows.append(r)
     out += table(hdr, rows)
 
@@ -877,13 +872,8 @@ def render_callgrind(args, cols, slopes):
         mods = [k for k in mk if k != "min_none"]
         pairs = [(a, b) for a, b in (("min_ours", "min_stock"), ("min_ours_all", "min_stock_all")) if a in mods and b in mods]
         out.append("Module cost, instructions per request (lowest to highest layout), and ours / stock:\n")
-        mrows = []
-        for r in ROWS_CLOSE:
-            row = [row_label(r)] + [costs.cell(k, r) for k in mods]
-            for a, b in pairs:
-                ca, cb = costs.cost(a, r), costs.cost(b, r)
-                row.append("%.2f" % (ca / cb) if ca is not None and cb and cb > 0 else "n/a")
-            mrows.append(row)
+        mrows = [[row_label(r)] + [costs.cell(k, r) for k in mods] + [costs.ratio(a, b, r) for a, b in pairs]
+                 for r in ROWS_CLOSE]
         out += table(["workload"] + [labels[k] for k in mods] + ["%s / %s" % (labels[a], labels[b]) for a, b in pairs],
                      mrows)
     return "\n".join(out)
