@@ -847,18 +847,21 @@ def render_callgrind(args, cols, slopes):
                               fmt_int(costs.slope("h2_none", h2))])
         out += table(["workload", "module", "module cost, HTTP/1.1 keep-alive", "module cost, HTTP/2",
                       "HTTP/2 - HTTP/1.1", "whole httpd, no module, HTTP/2"], hrows)
-        spreads = []
-        for wi in range(len(WORKLOADS)):
-            for key, mode in (("h2_none", "h2"), ("none", "ka")):
-                per = slopes.get((key, (wi, mode), "layouts"))
-                if per and None not in per and len(per) > 1:
-                    spreads.append("%s %s: %s" % (WORKLOADS[wi][0], "HTTP/2" if mode == "h2" else "HTTP/1.1 keep-alive",
-                                                  fmt_int(max(per) - min(per))))
-        if spreads:
-            out.append("HTTP/2 slopes are noisier than HTTP/1.1 ones (mod_http2's work per request depends on timing: "
-                       "how its connection loop polls the client): the no-module slope's spread across the layouts "
-                       "was %s instructions per request, so differences smaller than that are not resolved.\n"
-                       % "; ".join(spreads))
+        widths = {}
+        for mode, keys in (("h2", ("h2_stock", "h2_ours")), ("ka", ("stock", "ours"))):
+            for key in keys:
+                for wi in range(len(WORKLOADS)):
+                    spread = costs.cost_range(key, (wi, mode)) if costs.has(key, (wi, mode)) else None
+                    if spread:
+                        widths.setdefault(mode, []).append(spread[1] - spread[0])
+        if widths.get("h2") and widths.get("ka"):
+            out.append("The HTTP/2 rows are noisier: between its lowest and highest layout a module cost over HTTP/2 "
+                       "differed by %s to %s instructions per request, against %s to %s over HTTP/1.1 keep-alive "
+                       "(mod_http2's work per "
+                       "request depends on timing, e.g. how often its connection loop polls the client), so "
+                       "differences smaller than that are not resolved there.\n"
+                       % (fmt_int(min(widths["h2"])), fmt_int(max(widths["h2"])), fmt_int(min(widths["ka"])),
+                          fmt_int(max(widths["ka"]))))
 
     # ---- minimal (continuity)
     mk = [k for k in ("min_none", "min_stock", "min_ours", "min_stock_all", "min_ours_all") if costs.has(k)]
