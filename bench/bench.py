@@ -6,10 +6,22 @@ Three parts, printed as one Markdown report on stdout and written to bench/RESUL
 1. Instructions per request with callgrind: `apache2 -X` (prefork, one process) under
    `valgrind --tool=callgrind` serves a 6-byte static file; one run sends N1 requests, another N2;
    slope = (Ir(N2) - Ir(N1)) / (N2 - N1), so start-up and shutdown cancel. A module's cost is its
-   slope minus the no-module slope. Every run uses the same client, request bytes and connection
-   pattern (a new connection per request by default), so only the module configuration differs.
-2. Throughput with wrk against the event MPM (no valgrind): one server per configuration, all
-   started up front, wrk rounds interleaved A/B/C with a rotating order; medians and ratios.
+   slope minus the slope of the same server without it. Every run uses the same client, request
+   bytes and connection pattern, so only the configuration differs. Tables, in this order:
+   - the realistic configuration (the headline): `CookieTracking on`, `CookieExpires "2 weeks"`
+     and an access log whose format logs `%{cookie}n`, the log in every column (no module
+     included); no module, stock, ours, nginx's userid module, stock and ours with every option;
+     a new connection per request, and keep-alive rows; the issue 11 targets with a verdict;
+   - ours on the realistic configuration plus one line: each CookieIDFormat, CookieRenew and
+     each of the module's own options;
+   - nginx's userid module (nginx with `master_process off; daemon off;` under callgrind, the
+     same client, a `uid` cookie nginx set itself);
+   - HTTP/2: the realistic configuration with mod_http2 and `Protocols h2c http/1.1`, h2load on
+     one connection, against HTTP/1.1 keep-alive;
+   - the minimal configuration (no expiry, no log): the headline before issue 11.
+2. Throughput with wrk against the event MPM (no valgrind), realistic configuration: one server
+   per configuration, all started up front, wrk rounds interleaved A/B/C with a rotating order;
+   medians and ratios.
 3. Criterion microbenchmarks of the pure core (`cargo bench --bench core`), read back from
    target/criterion/**/new/{benchmark,estimates}.json.
 
@@ -46,8 +58,59 @@ TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
 OURS_SO = os.path.abspath(os.environ.get("MODULE_SO", os.path.join(TARGET_DIR, "release/libmod_usertrack.so")))
 TEMPLATE = os.path.join(REPO, "bench/conf/httpd.conf.in")
 
-# Every directive that changes the per-request path. Keep this the single list: the "all options"
-# columns use exactly these lines (add new options here as the module grows).
+# ---- The realistic configuration (the headline) ----
+# What a site runs: a dated cookie and an access log that logs the ID. The log lines are in EVERY
+# column of the realistic and HTTP/2 tables, the no-module one included, so a module's cost is
+# what the module adds. @LOGFILE@ becomes a file in the server's run directory.
+LOG_FORMAT = r'"%h %l %u %t \"%r\" %>s %b %{cookie}n"'
+REALISTIC_LOG = [
+    "LogFormat %s usertrack_bench" % LOG_FORMAT,
+    'CustomLog "@LOGFILE@" usertrack_bench',
+]
+REALISTIC = ['CookieExpires "2 weeks"']
+REALISTIC_EXPECT = ["expires="]
+# Every per-request option stock has too (stock's "every option" column), then ours' own.
+# (The environment variables USERTRACK_ID / USERTRACK_NEW are always set: no directive.)
+STOCK_OPTIONS = [
+    "CookieDomain .example.com",
+    "CookieSameSite Lax",
+    "CookieSecure on",
+    "CookieHTTPOnly on",
+]
+STOCK_OPTIONS_EXPECT = REALISTIC_EXPECT + ["domain=.example.com", "samesite=lax", "secure", "httponly"]
+# @KEYFILE@ becomes a key file (mode 0600) in the server's directory; the returning visitor's
+# cookie is then signed with SIGN_KEY (cookie_for).
+NEW_OPTIONS = [
+    "CookieInject on",
+    "CookieValidate on",
+    "CookieSignKeyFile @KEYFILE@",
+]
+NEW_OPTIONS_EXPECT = STOCK_OPTIONS_EXPECT + ["~"]
+
+# The realistic configuration plus one line: (key, directive, Set-Cookie parts expected for a new
+# visitor). CookieIDFormat apache is the default (the "ours" column).
+SINGLE_OPTIONS = [
+    ("opt_legacy", "CookieIDFormat legacy", ["=127.0.0.1."]),
+    ("opt_uuid", "CookieIDFormat uuid", []),
+    ("opt_uuid7", "CookieIDFormat uuid7", []),
+    ("opt_renew", "CookieRenew on", []),
+    ("opt_inject", "CookieInject on", []),
+    ("opt_validate", "CookieValidate on", []),
+    ("opt_sign", "CookieSignKeyFile @KEYFILE@", ["~"]),
+]
+
+# Issue 11 §4: module cost targets, instructions per request (mean over the layouts), realistic
+# configuration: (column, workload index, target).
+TARGETS = [
+    ("ours", 1, 1000),
+    ("ours", 0, 1800),
+    ("ours_every", 1, 1800),
+    ("ours_every", 0, 2800),
+]
+
+# ---- The minimal configuration (the headline before issue 11; kept for continuity) ----
+# `CookieTracking on` alone (a session cookie) and no access log; "all-opts" is every per-request
+# option stock has.
 ALL_OPTIONS = [
     "CookieExpires 3600",
     "CookieStyle Netscape",
@@ -59,33 +122,28 @@ ALL_OPTIONS = [
 # Substrings the Set-Cookie header must contain with ALL_OPTIONS (sanity check, case-insensitive).
 ALL_OPTIONS_EXPECT = ["expires=", "domain=.example.com", "samesite=lax", "secure", "httponly"]
 
-# The module's own per-request options (not in stock), on top of ALL_OPTIONS for the "every
-# option" column. @KEYFILE@ becomes a key file (mode 0600) in the server's directory.
-NEW_OPTIONS = [
-    "CookieInject on",
-    "CookieValidate on",
-    "CookiePath /",
-    "CookieSignKeyFile @KEYFILE@",
+# ---- HTTP/2 (h2c with prior knowledge, mod_http2) ----
+HTTP2_CONF = [
+    "LoadModule http2_module %s" % os.path.join(MODULES_DIR, "mod_http2.so"),
+    "Protocols h2c http/1.1",
 ]
-NEW_OPTIONS_EXPECT = ALL_OPTIONS_EXPECT + ["~"]
 
-# What each of the module's own options costs alone: ours with the default config plus one line.
-# (key, directive, Set-Cookie parts expected for a new visitor)
-SINGLE_OPTIONS = [
-    ("opt_legacy", "CookieIDFormat legacy", ["=127.0.0.1."]),
-    ("opt_uuid", "CookieIDFormat uuid", []),
-    ("opt_uuid7", "CookieIDFormat uuid7", []),
-    ("opt_inject", "CookieInject on", []),
-    ("opt_validate", "CookieValidate on", []),
-    ("opt_sign", "CookieSignKeyFile @KEYFILE@", ["~"]),
-    ("opt_renew", "CookieRenew on", []),
-]
+# ---- nginx's userid module ----
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+NGINX_TEMPLATE = os.path.join(REPO, "bench/conf/nginx.conf.in")
+NGINX_LOG_VARS = "$uid_got$uid_set"
+NGINX_USERID = ["userid on;", "userid_expires 2w;"]
+
 # A fixed key, so that the returning visitor's signed cookie is the same in every run.
 SIGN_KEY = bytes(range(32))
 
 COOKIE_NAME = "Apache"
 TRACKING_ID = "7f3a91c2.6601c0ffee123"
 TRACKING_COOKIE = COOKIE_NAME + "=" + TRACKING_ID
+# nginx's tracking cookie value for the returning visitor: asked of nginx once per run
+# (nginx_uid()), since nginx checks the value's base64 length.
+NGINX_COOKIE_NAME = "uid"
+_nginx_uid = {}
 
 
 def signed_value(cookie_id):
@@ -94,9 +152,14 @@ def signed_value(cookie_id):
     return cookie_id + "~" + base64.urlsafe_b64encode(tag).decode().rstrip("=")
 
 
-def cookie_for(conf, cookie):
-    """The workload's Cookie header for a column: signed where the column signs."""
-    if cookie is None or "CookieSignKeyFile" not in conf:
+def cookie_for(conf, cookie, server="httpd"):
+    """The workload's Cookie header for a column: signed where the column signs; for nginx, the
+    same header with nginx's `uid` cookie in place of ours."""
+    if cookie is None:
+        return cookie
+    if server == "nginx":
+        return cookie.replace(TRACKING_COOKIE, NGINX_COOKIE_NAME + "=" + _nginx_uid["value"])
+    if "CookieSignKeyFile" not in conf:
         return cookie
     return cookie.replace(TRACKING_COOKIE, COOKIE_NAME + "=" + signed_value(TRACKING_ID))
 
@@ -125,35 +188,96 @@ def _returning_4k():
     return "; ".join(cookies)
 
 
-# Rows. cookie=None sends no Cookie header (new visitor).
+# Visitors. cookie=None sends no Cookie header (new visitor).
 WORKLOADS = [
     ("new visitor (no Cookie)", None),
     ("returning, %d B Cookie (8 cookies)" % len(_returning_300()), _returning_300()),
     ("returning, %d B Cookie (65 cookies)" % len(_returning_4k()), _returning_4k()),
 ]
+# How the requests travel: a new connection per request (`Connection: close`), all on one
+# keep-alive connection, or HTTP/2 (h2c) on one connection with h2load.
+MODES = {
+    "close": "",
+    "ka": ", keep-alive",
+    "h2": ", HTTP/2",
+}
+# Rows: (workload index, mode).
+ROWS_CLOSE = [(0, "close"), (1, "close"), (2, "close")]
+ROWS_HEADLINE = ROWS_CLOSE + [(0, "ka"), (1, "ka")]
+ROWS_H2 = [(0, "h2"), (1, "h2"), (2, "h2")]
 
 
-def load_module_conf(so_path, extra):
-    lines = ["LoadModule usertrack_module %s" % so_path, "CookieTracking on"] + list(extra)
+def row_label(row):
+    wi, mode = row
+    return WORKLOADS[wi][0] + MODES[mode]
+
+
+def load_module_conf(so_path, extra, log_lines=()):
+    lines = list(log_lines)
+    if so_path:
+        lines += ["LoadModule usertrack_module %s" % so_path, "CookieTracking on"] + list(extra)
     return "\n".join(lines)
 
 
-def configs(include_ours):
-    """Columns: (key, label, module conf text or '', expects Set-Cookie, extra expectations)."""
+class Column:
+    """One server configuration measured over some rows.
+
+    key: unique id; label: column heading; conf: the module section of httpd.conf (or, for
+    nginx, the lines added to its server block); base: the key of the column whose slope is
+    subtracted for the module cost; expects/parts: the Set-Cookie a new visitor must get.
+    """
+
+    def __init__(self, key, label, conf, base, rows, expects=True, parts=(), server="httpd", log=True):
+        self.key, self.label, self.conf, self.base, self.rows = key, label, conf, base, list(rows)
+        self.expects, self.parts, self.server, self.log = expects, list(parts), server, log
+        self.renews = "CookieRenew on" in conf
+
+
+def configs(include_ours, include_nginx=True, include_h2=True):
+    """Every column of the callgrind part, in the order they are reported."""
+    real = lambda so, extra: load_module_conf(so, REALISTIC + list(extra), REALISTIC_LOG)  # noqa: E731
     cols = [
-        ("none", "no module", "", False, []),
-        ("stock", "stock", load_module_conf(STOCK_SO, []), True, []),
+        Column("none", "no module", load_module_conf(None, [], REALISTIC_LOG), None, ROWS_HEADLINE, expects=False),
+        Column("stock", "stock", real(STOCK_SO, []), "none", ROWS_HEADLINE, parts=REALISTIC_EXPECT),
     ]
     if include_ours:
-        cols.append(("ours", "ours", load_module_conf(OURS_SO, []), True, []))
-    cols.append(("stock_all", "stock all-opts", load_module_conf(STOCK_SO, ALL_OPTIONS), True, ALL_OPTIONS_EXPECT))
+        cols.append(Column("ours", "ours", real(OURS_SO, []), "none", ROWS_HEADLINE, parts=REALISTIC_EXPECT))
+    cols.append(Column("stock_every", "stock, every option", real(STOCK_SO, STOCK_OPTIONS), "none", ROWS_HEADLINE,
+                       parts=STOCK_OPTIONS_EXPECT))
     if include_ours:
-        cols.append(("ours_all", "ours all-opts", load_module_conf(OURS_SO, ALL_OPTIONS), True, ALL_OPTIONS_EXPECT))
-        cols.append(("ours_every", "ours every option", load_module_conf(OURS_SO, ALL_OPTIONS + NEW_OPTIONS), True,
-                     NEW_OPTIONS_EXPECT))
+        cols.append(Column("ours_every", "ours, every option", real(OURS_SO, STOCK_OPTIONS + NEW_OPTIONS), "none",
+                           ROWS_HEADLINE, parts=NEW_OPTIONS_EXPECT))
+        # The same without CookieSignKeyFile: under valgrind sha2 takes its software path (no SHA-NI),
+        # so this column shows what the rest of the options cost apart from the HMAC.
+        unsigned = [o for o in NEW_OPTIONS if not o.startswith("CookieSignKeyFile")]
+        cols.append(Column("ours_every_unsigned", "ours, every option but signing",
+                           real(OURS_SO, STOCK_OPTIONS + unsigned), "none", ROWS_HEADLINE, parts=STOCK_OPTIONS_EXPECT))
         for key, directive, expect in SINGLE_OPTIONS:
-            cols.append((key, directive.replace("@KEYFILE@", "<key file>"), load_module_conf(OURS_SO, [directive]),
-                         True, expect))
+            cols.append(Column(key, directive.replace("@KEYFILE@", "<key file>"), real(OURS_SO, [directive]), "none",
+                               ROWS_CLOSE, parts=REALISTIC_EXPECT + expect))
+    if include_nginx:
+        cols.append(Column("ng_none", "nginx, no userid", "", None, ROWS_HEADLINE, expects=False, server="nginx"))
+        cols.append(Column("ng_userid", "nginx userid", "\n".join(NGINX_USERID), "ng_none", ROWS_HEADLINE,
+                           parts=["expires="], server="nginx"))
+        cols.append(Column("ng_plain", "nginx, no userid, log without the uid variables", "", None, ROWS_CLOSE[:2],
+                           expects=False, server="nginx", log=False))
+    if include_h2:
+        h2 = lambda so, extra: "\n".join(HTTP2_CONF) + "\n" + real(so, extra)  # noqa: E731
+        cols.append(Column("h2_none", "no module, h2", "\n".join(HTTP2_CONF + REALISTIC_LOG), None, ROWS_H2,
+                           expects=False))
+        cols.append(Column("h2_stock", "stock, h2", h2(STOCK_SO, []), "h2_none", ROWS_H2, parts=REALISTIC_EXPECT))
+        if include_ours:
+            cols.append(Column("h2_ours", "ours, h2", h2(OURS_SO, []), "h2_none", ROWS_H2, parts=REALISTIC_EXPECT))
+    minimal = lambda so, extra: load_module_conf(so, extra)  # noqa: E731
+    cols.append(Column("min_none", "no module", "", None, ROWS_CLOSE, expects=False, log=False))
+    cols.append(Column("min_stock", "stock", minimal(STOCK_SO, []), "min_none", ROWS_CLOSE, log=False))
+    if include_ours:
+        cols.append(Column("min_ours", "ours", minimal(OURS_SO, []), "min_none", ROWS_CLOSE, log=False))
+    cols.append(Column("min_stock_all", "stock all-opts", minimal(STOCK_SO, ALL_OPTIONS), "min_none", ROWS_CLOSE,
+                       parts=ALL_OPTIONS_EXPECT, log=False))
+    if include_ours:
+        cols.append(Column("min_ours_all", "ours all-opts", minimal(OURS_SO, ALL_OPTIONS), "min_none", ROWS_CLOSE,
+                           parts=ALL_OPTIONS_EXPECT, log=False))
     return cols
 
 
@@ -192,6 +316,7 @@ class Server(httpd_instance.Httpd):
         self.mpm = mpm
         self.module_conf = module_conf
         self.callgrind_out = callgrind_out
+        self.access_log = os.path.join(self.run_dir, "access.log")
         super().__init__(name, self._write_conf, self._argv, os.path.join(self.run_dir, "error.log"),
                          os.path.join(self.dir, "stderr.log"))
 
@@ -210,29 +335,75 @@ class Server(httpd_instance.Httpd):
         if "@KEYFILE@" in self.module_conf:
             with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
                 f.write(base64.b64encode(SIGN_KEY).decode() + "\n")
-        subst = {
+        return self._write_filled(text, "httpd.conf", {
             "@SERVER_ROOT@": self.dir, "@PORT@": str(port), "@RUN_DIR@": self.run_dir,
             "@MPM@": self.mpm, "@DOCROOT@": self.docroot, "@MPM_CONF@": mpm_conf,
-            "@MODULE_CONF@": self.module_conf.replace("@KEYFILE@", key_file),
-        }
+            "@MODULE_CONF@": self.module_conf.replace("@KEYFILE@", key_file).replace("@LOGFILE@", self.access_log),
+        })
+
+    def _write_filled(self, text, name, subst):
+        """Writes the template `text` with its @PLACEHOLDERS@ replaced to `name` in the server's
+        directory; returns the path."""
         for k, v in subst.items():
             text = text.replace(k, v)
-        conf = os.path.join(self.dir, "httpd.conf")
+        conf = os.path.join(self.dir, name)
         with open(conf, "w") as f:
             f.write(text)
         return conf
 
-    def _argv(self, conf):
-        if self.mpm == "prefork":
-            cmd = [HTTPD, "-X", "-f", conf]
-        else:
-            cmd = [HTTPD, "-DFOREGROUND", "-f", conf]
+    def _under_callgrind(self, cmd):
         if self.callgrind_out:
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
         return cmd
 
+    def _argv(self, conf):
+        if self.mpm == "prefork":
+            return self._under_callgrind([HTTPD, "-X", "-f", conf])
+        return self._under_callgrind([HTTPD, "-DFOREGROUND", "-f", conf])
+
     def _tail(self):
         return self.tail()
+
+
+class NginxServer(Server):
+    """nginx in one process (`master_process off; daemon off;`: the process is the worker), in the
+    same directory layout as Server. module_conf: lines for the server block (the userid ones);
+    log_vars: whether the log format ends with the uid variables."""
+
+    def __init__(self, workdir, name, module_conf, callgrind_out=None, layout=0, log_vars=True):
+        self.log_vars = log_vars
+        super().__init__(workdir, name, None, module_conf, callgrind_out=callgrind_out, layout=layout)
+
+    def _write_conf(self, port):
+        with open(NGINX_TEMPLATE) as f:
+            text = f.read()
+        userid = "\n".join("        " + l for l in self.module_conf.splitlines())
+        return self._write_filled(text, "nginx.conf", {
+            "@RUN_DIR@": self.run_dir, "@PORT@": str(port), "@DOCROOT@": self.docroot, "@USERID@": userid,
+            "@LOG_VARS@": NGINX_LOG_VARS if self.log_vars else "",
+        })
+
+    def _argv(self, conf):
+        # -e: the error log before the config is read (Debian's default is stderr, which is fine too)
+        return self._under_callgrind([NGINX, "-p", self.dir + "/", "-c", conf, "-e", self.error_log])
+
+
+def nginx_uid(workdir):
+    """nginx's own Set-Cookie value for a new visitor (uid=...), asked once of an nginx with userid
+    on: the returning visitor's `uid` cookie, valid by construction."""
+    if "value" not in _nginx_uid:
+        srv = NginxServer(workdir, "nginx-uid", "\n".join(NGINX_USERID))
+        try:
+            srv.start(ready_timeout=30)
+            headers = send_requests(srv.port, 1, None, keepalive=False)
+        finally:
+            srv.stop(timeout=30)
+        sc = [v for k, v in headers if k.lower() == "set-cookie" and v.startswith(NGINX_COOKIE_NAME + "=")]
+        if len(sc) != 1:
+            raise RuntimeError("nginx with userid on sent no uid cookie: %r" % headers)
+        _nginx_uid["value"] = sc[0].split(";", 1)[0].split("=", 1)[1]
+        log("nginx's uid for the returning visitor: %s" % _nginx_uid["value"])
+    return _nginx_uid["value"]
 
 
 stop_all = httpd_instance.stop_all
@@ -315,13 +486,13 @@ def send_requests(port, n, cookie, keepalive=True):
     return first
 
 
-def check_headers(label, headers, cookie, expects_cookie, expect_parts, renews=False):
+def check_headers(label, headers, cookie, expects_cookie, expect_parts, renews=False, cookie_name=COOKIE_NAME):
     sc = [v for k, v in headers if k.lower() in ("set-cookie", "set-cookie2")]
     if cookie is not None and renews:
-        if len(sc) != 1 or COOKIE_NAME + "=" + TRACKING_ID not in cookie or not sc[0].startswith(COOKIE_NAME + "="):
+        if len(sc) != 1 or cookie_name + "=" + TRACKING_ID not in cookie or not sc[0].startswith(cookie_name + "="):
             raise RuntimeError("%s: expected the returning visitor's cookie renewed, got %r" % (label, sc))
     elif cookie is None and expects_cookie:
-        if len(sc) != 1 or not sc[0].startswith(COOKIE_NAME + "="):
+        if len(sc) != 1 or not sc[0].startswith(cookie_name + "="):
             raise RuntimeError("%s: expected one Set-Cookie for a new visitor, got %r" % (label, sc))
         low = sc[0].lower()
         for part in expect_parts:
@@ -333,6 +504,73 @@ def check_headers(label, headers, cookie, expects_cookie, expect_parts, renews=F
 
 # ----------------------------------------------------------------------------------------------
 # Part 1: callgrind
+
+def h2_requests(port, n, cookie):
+    """HTTP/2 (h2c, prior knowledge): one curl request for the response headers, then h2load with
+    n requests on one connection, one stream at a time. Returns the curl response's headers."""
+    url = "http://127.0.0.1:%d/f.txt" % port
+    cmd = ["curl", "-s", "-D", "-", "-o", "/dev/null", "--http2-prior-knowledge", url]
+    if cookie is not None:
+        cmd[1:1] = ["-H", "Cookie: " + cookie]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    lines = p.stdout.splitlines()
+    if p.returncode != 0 or not lines or not lines[0].startswith("HTTP/2 200"):
+        raise RuntimeError("curl --http2-prior-knowledge: %d %r %s" % (p.returncode, p.stdout[:300], p.stderr[:300]))
+    headers = [(k.strip(), v.strip()) for k, _, v in (l.partition(":") for l in lines[1:] if l)]
+    cmd = ["h2load", "-n", str(n), "-c", "1", "-m", "1", url]
+    if cookie is not None:
+        cmd[1:1] = ["-H", "cookie: " + cookie]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if p.returncode != 0 or ("%d succeeded" % n) not in p.stdout or ("status codes: %d 2xx" % n) not in p.stdout:
+        raise RuntimeError("h2load: %d\n%s%s" % (p.returncode, p.stdout[-1500:], p.stderr[-500:]))
+    return headers
+
+
+def check_access_log(name, srv, col, mode, n):
+    """The access log has a line per request, with the ID where a module tracks (the note for
+    httpd, `$uid_got$uid_set` for nginx) and `-` where none does."""
+    if not col.log:
+        return
+    with open(srv.access_log, errors="replace") as f:
+        lines = f.read().splitlines()
+    if len(lines) < n:
+        raise RuntimeError("%s: %d access log lines for %d requests" % (name, len(lines), n))
+    last = lines[-1]
+    field = last.rsplit(" ", 1)[-1]
+    if col.expects and field in ("-", "--"):
+        raise RuntimeError("%s: the access log has no ID: %r" % (name, last))
+    if not col.expects and field not in ("-", "--"):
+        raise RuntimeError("%s: the access log has an ID without a module: %r" % (name, last))
+    if mode == "h2" and "HTTP/2.0" not in last:
+        raise RuntimeError("%s: not HTTP/2: %r" % (name, last))
+
+
+def callgrind_run(workdir, col, row, n, layout, tag=""):
+    wi, mode = row
+    name = "cg-%s%s-w%d%s-n%d-l%d" % (col.key, tag, wi, mode, n, layout)
+    out = os.path.join(workdir, name + ".callgrind.out")  # written after the request loop: any length
+    if col.server == "nginx":
+        srv = NginxServer(workdir, name, col.conf, callgrind_out=out, layout=layout, log_vars=col.log)
+    else:
+        srv = Server(workdir, name, "prefork", col.conf, callgrind_out=out, layout=layout)
+    cookie = cookie_for(col.conf, WORKLOADS[wi][1], col.server)
+    cookie_name = NGINX_COOKIE_NAME if col.server == "nginx" else COOKIE_NAME
+    try:
+        srv.start(ready_timeout=120)
+        if mode == "h2":
+            headers = h2_requests(srv.port, n, cookie)
+        else:
+            headers = send_requests(srv.port, n, cookie, keepalive=(mode == "ka"))
+        check_headers(name, headers, cookie, col.expects, col.parts, renews=col.renews, cookie_name=cookie_name)
+    except Exception as e:
+        srv.stop(timeout=120)
+        raise RuntimeError("%s: %s\n--- server output and error log:\n%s" % (name, e, srv._tail())) from e
+    finally:
+        srv.stop(timeout=120)
+    srv.check_error_log()
+    check_access_log(name, srv, col, mode, n)
+    return callgrind_total(out)
+
 
 def callgrind_total(path):
     with open(path, errors="replace") as f:
@@ -348,27 +586,8 @@ def callgrind_total(path):
     return v
 
 
-def callgrind_run(workdir, key, module_conf, wl_index, cookie, n, keepalive, expects_cookie, expect_parts,
-                  layout):
-    name = "cg-%s-w%d-n%d-l%d" % (key, wl_index, n, layout)
-    out = os.path.join(workdir, name + ".callgrind.out")  # written after the request loop: any length
-    srv = Server(workdir, name, "prefork", module_conf, callgrind_out=out, layout=layout)
-    cookie = cookie_for(module_conf, cookie)
-    try:
-        srv.start(ready_timeout=120)
-        headers = send_requests(srv.port, n, cookie, keepalive)
-        check_headers(name, headers, cookie, expects_cookie, expect_parts, renews="CookieRenew on" in module_conf)
-    except Exception as e:
-        srv.stop(timeout=120)
-        raise RuntimeError("%s: %s\n--- server output and error log:\n%s" % (name, e, srv._tail())) from e
-    finally:
-        srv.stop(timeout=120)
-    srv.check_error_log()
-    return callgrind_total(out)
-
-
 def part_callgrind(args, workdir, cols):
-    """Slopes per (configuration, workload), each the mean over the layouts.
+    """Slopes per (column, row), each the mean over the layouts.
 
     Where httpd's strings fall relative to 8- and 32-byte boundaries changes what its SIMD string
     functions cost, and a module's allocations move them: one layout alone moved a module cost by
@@ -376,122 +595,290 @@ def part_callgrind(args, workdir, cols):
     layouts (server directory names of different lengths) and the slopes are averaged; the spread
     of the module cost across layouts is reported too.
     """
+    errors = []
+    if any(c.server == "nginx" for c in cols):
+        try:
+            nginx_uid(workdir)
+        except Exception as e:
+            errors.append("nginx: %s" % e)
+            cols[:] = [c for c in cols if c.server != "nginx"]
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for layout in args.layouts:
-            for key, _label, conf, expects, parts in cols:
-                for wi, (_wl, cookie) in enumerate(WORKLOADS):
+            for col in cols:
+                for row in col.rows:
                     for n in (args.n1, args.n2):
-                        jobs[(key, wi, n, layout)] = pool.submit(callgrind_run, workdir, key, conf, wi, cookie, n,
-                                                                 args.keepalive, expects, parts, layout)
-                    if key == cols[0][0] and wi == 1 and layout == args.layouts[0]:
-                        # One run repeated under the same conditions, to show the run-to-run noise.
-                        jobs["repeat"] = pool.submit(callgrind_run, workdir, key + "-repeat", conf, wi, cookie,
-                                                     args.n2, args.keepalive, expects, parts, layout)
-        results, errors = {}, []
+                        jobs[(col.key, row, n, layout)] = pool.submit(callgrind_run, workdir, col, row, n, layout)
+        # One run repeated under the same conditions, to show the run-to-run noise.
+        jobs["repeat"] = pool.submit(callgrind_run, workdir, cols[0], (1, "close"), args.n2, args.layouts[0],
+                                     "-repeat")
+        results = {}
         for k, f in jobs.items():
             try:
                 results[k] = f.result()
             except Exception as e:  # one broken column must not hide the others
                 errors.append(str(e))
     slopes = {}
-    first = (cols[0][0], 1, args.n2, args.layouts[0])
+    first = (cols[0].key, (1, "close"), args.n2, args.layouts[0])
     if "repeat" in results and first in results:
         slopes["repeat"] = abs(results["repeat"] - results[first]) / (args.n2 - args.n1)
-    for key, *_ in cols:
-        for wi in range(len(WORKLOADS)):
+    for col in cols:
+        for row in col.rows:
             per_layout = []
             for layout in args.layouts:
-                a, b = results.get((key, wi, args.n1, layout)), results.get((key, wi, args.n2, layout))
+                a, b = results.get((col.key, row, args.n1, layout)), results.get((col.key, row, args.n2, layout))
                 per_layout.append(None if a is None or b is None else (b - a) / (args.n2 - args.n1))
-            slopes[(key, wi, "layouts")] = per_layout
-            slopes[(key, wi)] = None if None in per_layout else sum(per_layout) / len(per_layout)
+            slopes[(col.key, row, "layouts")] = per_layout
+            slopes[(col.key, row)] = None if None in per_layout else sum(per_layout) / len(per_layout)
     return slopes, errors
-
-
-def module_cost_range(slopes, key, wi):
-    """(lowest, highest) module cost of `key` across layouts, each against no module in the same layout."""
-    ours, none = slopes.get((key, wi, "layouts")), slopes.get(("none", wi, "layouts"))
-    if not ours or not none or None in ours or None in none:
-        return None
-    costs = [o - n for o, n in zip(ours, none)]
-    return min(costs), max(costs)
 
 
 def fmt_int(x):
     return "FAILED" if x is None else "{:,.0f}".format(x)
 
 
+class Costs:
+    """Module costs from the slopes: a column's slope minus its base column's, per layout."""
+
+    def __init__(self, cols, slopes):
+        self.cols = {c.key: c for c in cols}
+        self.slopes = slopes
+
+    def has(self, key, row=None):
+        return key in self.cols and (row is None or row in self.cols[key].rows)
+
+    def slope(self, key, row):
+        return self.slopes.get((key, row)) if self.has(key, row) else None
+
+    def cost(self, key, row, base=None):
+        """Mean module cost of `key` against `base` (default: its own base column)."""
+        base = base or self.cols[key].base
+        a, b = self.slope(key, row), self.slope(base, row)
+        return None if a is None or b is None else a - b
+
+    def cost_range(self, key, row, base=None):
+        """(lowest, highest) per-layout module cost, each against the base in the same layout."""
+        base = base or self.cols[key].base
+        a, b = self.slopes.get((key, row, "layouts")), self.slopes.get((base, row, "layouts"))
+        if not a or not b or None in a or None in b:
+            return None
+        costs = [x - y for x, y in zip(a, b)]
+        return min(costs), max(costs)
+
+    def ratio(self, a, b, row):
+        """Module cost of a / module cost of b, formatted."""
+        ca, cb = self.cost(a, row), self.cost(b, row)
+        return "%.2f" % (ca / cb) if ca is not None and cb and cb > 0 else "n/a"
+
+    def cell(self, key, row, base=None, spread=True):
+        if not self.has(key, row):
+            return ""
+        c = self.cost(key, row, base)
+        r = self.cost_range(key, row, base) if spread else None
+        if c is None:
+            return "FAILED"
+        return fmt_int(c) + (" (%s to %s)" % (fmt_int(r[0]), fmt_int(r[1])) if r and len(set(r)) > 1 else "")
+
+
+def target_verdict(costs, key, row, target):
+    mean, spread = costs.cost(key, row), costs.cost_range(key, row)
+    if mean is None or spread is None:
+        return "not measured"
+    lo, hi = spread
+    if hi <= target:
+        return "**met** on every layout (highest %s, %s under)" % (fmt_int(hi), fmt_int(target - hi))
+    if mean <= target:
+        return "**missed** on some layouts: mean %s meets it, the highest layout %s is %s over" % (
+            fmt_int(mean), fmt_int(hi), fmt_int(hi - target))
+    return "**missed** by %s on the mean (%s over on the highest layout, %s on the lowest)" % (
+        fmt_int(mean - target), fmt_int(hi - target), fmt_int(lo - target))
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    out.append("")
+    return out
+
+
 def render_callgrind(args, cols, slopes):
-    keys = [c[0] for c in cols if not c[0].startswith("opt_")]
-    single = [c[0] for c in cols if c[0].startswith("opt_")]
-    labels = {c[0]: c[1] for c in cols}
-    out = []
-    conn = "one keep-alive connection" if args.keepalive else "a new connection per request"
-    out.append("## 1. Instructions per request (callgrind)\n")
-    out.append("`valgrind --tool=callgrind %s -X` (prefork), 6-byte static file, %s; "
-               "slope = (Ir(%d requests) - Ir(%d requests)) / %d, so start-up and shutdown cancel. "
-               "Module cost = slope - no-module slope.\n"
-               % (HTTPD, conn, args.n2, args.n1, args.n2 - args.n1))
-    out.append("All-opts = `%s`.\n" % "; ".join(ALL_OPTIONS))
-    out.append("Every option = all-opts and `%s` (the returning visitor's cookie is then signed with the key).\n"
-               % "; ".join(NEW_OPTIONS).replace("@KEYFILE@", "<key file>"))
+    costs = Costs(cols, slopes)
+    labels = {c.key: c.label for c in cols}
+    n = args.n2 - args.n1
+    out = ["## 1. Instructions per request (callgrind)\n"]
+    out.append("`valgrind --tool=callgrind %s -X` (prefork, one process), 6-byte static file; slope = "
+               "(Ir(%d requests) - Ir(%d requests)) / %d, so start-up and shutdown cancel. Module cost = "
+               "slope - the same server's slope without the module (nginx: without `userid`). Each request "
+               "is a new connection (`Connection: close`, the client waits for the server's close) unless "
+               "the row says keep-alive (all requests on one connection) or HTTP/2.\n"
+               % (HTTPD, args.n2, args.n1, n))
     out.append("Each slope is the mean over %d layouts (server directory names padded by %s bytes, which "
-               "moves httpd's strings relative to 8- and 32-byte boundaries).\n"
+               "moves httpd's strings relative to 8- and 32-byte boundaries); in brackets, the lowest and "
+               "highest per-layout module cost.\n"
                % (len(args.layouts), ", ".join(str(l) for l in args.layouts)))
     if "repeat" in slopes:
         out.append("Run-to-run noise: repeating one %d-request run changed its total by %.0f instructions per "
                    "request of the slope.\n" % (args.n2, slopes["repeat"]))
-    out.append("Instructions per request (whole httpd):\n")
-    hdr = "| workload | " + " | ".join(labels[k] for k in keys) + " |"
-    out.append(hdr)
-    out.append("|" + "---|" * (len(keys) + 1))
-    for wi, (wl, _c) in enumerate(WORKLOADS):
-        out.append("| %s | %s |" % (wl, " | ".join(fmt_int(slopes[(k, wi)]) for k in keys)))
-    out.append("")
-    if any(v is None for k, v in slopes.items() if k != "repeat"):
+    if any(v is None for k, v in slopes.items() if k != "repeat" and len(k) == 2):
         out.append("(FAILED = the server crashed or answered wrongly; see Failures below.)\n")
-    out.append("")
-    mods = [k for k in keys if k != "none"]
-    out.append("Module cost, instructions per request (slope minus no-module slope), and ours / stock:\n")
-    ratio_pairs = [(a, b) for a, b in (("ours", "stock"), ("ours_all", "stock_all")) if a in keys and b in keys]
-    hdr = "| workload | " + " | ".join(labels[k] for k in mods)
-    hdr += "".join(" | %s / %s" % (labels[a], labels[b]) for a, b in ratio_pairs) + " |"
-    out.append(hdr)
-    out.append("|" + "---|" * (len(mods) + len(ratio_pairs) + 1))
-    for wi, (wl, _c) in enumerate(WORKLOADS):
-        base = slopes[("none", wi)]
-        cost = {k: None if base is None or slopes[(k, wi)] is None else slopes[(k, wi)] - base for k in mods}
-        row = "| %s | %s" % (wl, " | ".join(fmt_int(cost[k]) for k in mods))
-        for a, b in ratio_pairs:
-            ok = cost[a] is not None and cost[b] is not None and cost[b] > 0
-            row += " | %s" % ("%.2f" % (cost[a] / cost[b]) if ok else "n/a")
-        out.append(row + " |")
-    out.append("")
-    out.append("Module cost per layout, lowest to highest:\n")
-    out.append("| workload | " + " | ".join(labels[k] for k in mods) + " |")
-    out.append("|" + "---|" * (len(mods) + 1))
-    for wi, (wl, _c) in enumerate(WORKLOADS):
-        cells = []
-        for k in mods:
-            spread = module_cost_range(slopes, k, wi)
-            cells.append("n/a" if spread is None else "%s to %s" % (fmt_int(spread[0]), fmt_int(spread[1])))
-        out.append("| %s | %s |" % (wl, " | ".join(cells)))
-    out.append("")
-    if single and "ours" in keys:
-        labels.update({c[0]: c[1] for c in cols})
-        out.append("Each of the module's own options alone (the default config plus that line): what it adds to "
-                   "ours, instructions per request:\n")
-        out.append("| workload | " + " | ".join("`%s`" % labels[k] for k in single) + " |")
-        out.append("|" + "---|" * (len(single) + 1))
-        for wi, (wl, _c) in enumerate(WORKLOADS):
-            base = slopes[("ours", wi)]
-            cells = [fmt_int(None if base is None or slopes[(k, wi)] is None else slopes[(k, wi)] - base)
-                     for k in single]
-            out.append("| %s | %s |" % (wl, " | ".join(cells)))
-        out.append("")
+
+    # ---- headline
+    out.append("### The realistic configuration (headline)\n")
+    out.append("Every httpd column has `LogFormat %s usertrack_bench` and `CustomLog <file> usertrack_bench` "
+               "(the no-module column too, which logs `-`); stock and ours add `CookieTracking on` and `%s`. "
+               "Every option = that and `%s` (the returning visitor's cookie is then signed with the key; the "
+               "environment variables are always set). nginx: `%s` in the server block, an access log of the "
+               "same fields ending with `%s`, against the same nginx without the userid lines (see the nginx "
+               "section).\n"
+               % (LOG_FORMAT, "; ".join(REALISTIC), "; ".join(STOCK_OPTIONS + NEW_OPTIONS).replace(
+                   "@KEYFILE@", "<key file>"), " ".join(NGINX_USERID), NGINX_LOG_VARS))
+    head_keys = [k for k in ("stock", "ours", "ng_userid", "stock_every", "ours_every", "ours_every_unsigned")
+                 if costs.has(k)]
+    out.append("Module cost, instructions per request (mean over the layouts; lowest to highest layout):\n")
+    hdr = ["workload"] + [labels[k] for k in head_keys]
+    ratios = [(a, b) for a, b in (("ours", "stock"), ("ours", "ng_userid"), ("ours_every", "stock_every"))
+              if a in head_keys and b in head_keys]
+    hdr += ["%s / %s" % (labels[a], labels[b]) for a, b in ratios]
+    rows = [[row_label(row)] + [costs.cell(k, row) for k in head_keys] + [costs.ratio(a, b, row) for a, b in ratios]
+            for row in ROWS_HEADLINE]
+    for row in ROWS_H2:
+        if any(costs.has(k, row) for k in ("h2_stock", "h2_ours")):
+            r = [row_label(row) + " (h2c, one connection)"]
+            r += [costs.cell({"stock": "h2_stock", "ours": "h2_ours"}.get(k, ""), row) if k in ("stock", "ours")
+                  else "" for k in head_keys]
+            both = costs.has("h2_ours", row) and costs.has("h2_stock", row)
+            r += [costs.ratio("h2_ours", "h2_stock", row) if (a, b) == ("ours", "stock") and both else ""
+                  for a, b in ratios]
+            rows.append(r)
+    out += table(hdr, rows)
+
+    # ---- targets
+    if any(costs.has(k) for k, _w, _t in TARGETS):
+        out.append("Targets (issue 11 §4: realistic configuration, module cost per request, mean over the layouts; "
+                   "a target is met when every layout meets it):\n")
+        trows = []
+        for key, wi, target in TARGETS:
+            row = (wi, "close")
+            if not costs.has(key, row):
+                continue
+            trows.append([labels[key], row_label(row), "≤ " + fmt_int(target), costs.cell(key, row),
+                          target_verdict(costs, key, row, target)])
+        for wi, target in ((1, 1800), (0, 2800)):
+            row = (wi, "close")
+            if costs.has("ours_every_unsigned", row):
+                trows.append([labels["ours_every_unsigned"] + " (for reference: not a target)", row_label(row),
+                              "(≤ %s)" % fmt_int(target), costs.cell("ours_every_unsigned", row),
+                              "(" + target_verdict(costs, "ours_every_unsigned", row, target) + ")"])
+        out += table(["column", "workload", "target", "module cost", "verdict"], trows)
+        out.append("Under valgrind the CPU's SHA extensions are hidden, so `CookieSignKeyFile`'s HMAC-SHA256 runs "
+                   "sha2's software compression here (the difference between the last two columns above); on a CPU "
+                   "with SHA-NI it is much cheaper: see the criterion rows `signing/*` (time per call on the real "
+                   "CPU).\n")
+
+    out.append("Whole server, instructions per request (the slopes behind the table above):\n")
+    whole = [k for k in ("none", "stock", "ours", "stock_every", "ours_every", "ours_every_unsigned", "ng_none",
+                         "ng_userid")
+             if costs.has(k)]
+    out += table(["workload"] + [labels[k] for k in whole],
+                 [[row_label(row)] + [fmt_int(costs.slope(k, row)) for k in whole] for row in ROWS_HEADLINE])
+
+    # ---- one option on top of the realistic config
+    single = [k for k, _d, _e in SINGLE_OPTIONS if costs.has(k)]
+    if single and costs.has("ours"):
+        out.append("### ID formats, `CookieRenew` and each of the module's own options (realistic configuration "
+                   "plus one line)\n")
+        out.append("Module cost of ours with that one line, instructions per request, and in brackets what the line "
+                   "adds to ours (`CookieIDFormat apache` is the default, the \"ours\" column):\n")
+        srows = []
+        for row in ROWS_CLOSE:
+            r = [row_label(row), costs.cell("ours", row, spread=False)]
+            for k in single:
+                c, d = costs.cost(k, row), costs.cost(k, row, base="ours")
+                r.append("FAILED" if c is None or d is None else "%s (%+.0f)" % (fmt_int(c), d))
+            srows.append(r)
+        out += table(["workload", "ours (apache)"] + ["`%s`" % labels[k] for k in single], srows)
         out.append("(`CookieRenew` turns every returning request into a Set-Cookie; `CookieSignKeyFile` makes the "
-                   "returning visitor's cookie a signed one; `CookieValidate` checks the unsigned one.)\n")
+                   "returning visitor's cookie a signed one, and under valgrind sha2 takes its software path: "
+                   "see the criterion `signing/*` rows for the real CPU; `CookieValidate` checks the unsigned one.)\n")
+
+    # ---- nginx
+    if costs.has("ng_userid"):
+        out.append("### nginx's userid module\n")
+        out.append("`valgrind --tool=callgrind %s` with `master_process off; daemon off;` (one process, which is "
+                   "the worker), the same file, client and requests as httpd; the returning visitor's header is "
+                   "the same with our cookie replaced by `%s=%s` (a value nginx itself set for a new visitor, "
+                   "asked once per run). Module cost = slope with `%s` minus the slope without those lines. Both "
+                   "log `%s` at the end of the line (without userid they log `--`): as in the httpd columns, the "
+                   "log format is the same in both, so the cost is what the module adds. The third column logs "
+                   "the same fields without the variables: what the two variables cost the log alone without "
+                   "userid.\n"
+                   % (NGINX, NGINX_COOKIE_NAME, _nginx_uid.get("value", "?"), " ".join(NGINX_USERID),
+                      NGINX_LOG_VARS))
+        nk = [k for k in ("ng_plain", "ng_none", "ng_userid") if costs.has(k)]
+        nrows = []
+        for row in ROWS_HEADLINE:
+            r = [row_label(row)] + [fmt_int(costs.slope(k, row)) if costs.has(k, row) else "" for k in nk]
+            r += [costs.cell("ng_userid", row), costs.cell("ours", row) if costs.has("ours", row) else ""]
+            nrows.append(r)
+        out += table(["workload"] + ["%s (whole nginx)" % labels[k] for k in nk] +
+                     ["nginx userid module cost", "ours module cost (httpd)"], nrows)
+
+    # ---- HTTP/2
+    if costs.has("h2_none"):
+        out.append("### HTTP/2\n")
+        out.append("The realistic configuration with `%s`: `h2load -n N -c 1 -m 1` (all requests on one h2c "
+                   "connection, one stream at a time; one `curl --http2-prior-knowledge` request before it checks "
+                   "the response headers and cancels in the slope), under the same `%s -X` (prefork): mod_http2 "
+                   "logs AH10034 (prefork is \"not supported\", HTTP/2 \"inactive\") but serves h2c there, one "
+                   "stream at a time, which is what a callgrind slope needs; the access log shows `HTTP/2.0` on "
+                   "every request (checked). Against HTTP/1.1 keep-alive (one connection too):\n"
+                   % ("; ".join(HTTP2_CONF), HTTPD))
+        hrows = []
+        for wi in range(len(WORKLOADS)):
+            h1, h2 = (wi, "ka"), (wi, "h2")
+            for mod in ("stock", "ours"):
+                hk = "h2_" + mod
+                if not costs.has(hk, h2):
+                    continue
+                c1 = costs.cost(mod, h1) if costs.has(mod, h1) else None
+                c2 = costs.cost(hk, h2)
+                hrows.append([WORKLOADS[wi][0], mod, fmt_int(c1) if costs.has(mod, h1) else "",
+                              costs.cell(hk, h2), "" if c1 is None or c2 is None else "%+.0f" % (c2 - c1),
+                              fmt_int(costs.slope("h2_none", h2))])
+        out += table(["workload", "module", "module cost, HTTP/1.1 keep-alive", "module cost, HTTP/2",
+                      "HTTP/2 - HTTP/1.1", "whole httpd, no module, HTTP/2"], hrows)
+        widths = {}
+        for mode, keys in (("h2", ("h2_stock", "h2_ours")), ("ka", ("stock", "ours"))):
+            for key in keys:
+                for wi in range(len(WORKLOADS)):
+                    spread = costs.cost_range(key, (wi, mode)) if costs.has(key, (wi, mode)) else None
+                    if spread:
+                        widths.setdefault(mode, []).append(spread[1] - spread[0])
+        if widths.get("h2") and widths.get("ka"):
+            out.append("The HTTP/2 rows are noisier: between its lowest and highest layout a module cost over HTTP/2 "
+                       "differed by %s to %s instructions per request, against %s to %s over HTTP/1.1 keep-alive "
+                       "(mod_http2's work per "
+                       "request depends on timing, e.g. how often its connection loop polls the client), so "
+                       "differences smaller than that are not resolved there.\n"
+                       % (fmt_int(min(widths["h2"])), fmt_int(max(widths["h2"])), fmt_int(min(widths["ka"])),
+                          fmt_int(max(widths["ka"]))))
+
+    # ---- minimal (continuity)
+    mk = [k for k in ("min_none", "min_stock", "min_ours", "min_stock_all", "min_ours_all") if costs.has(k)]
+    if mk:
+        out.append("### The minimal configuration (the headline before issue 11, for continuity)\n")
+        out.append("`CookieTracking on` alone (a session cookie) and no access log, in any column. All-opts = `%s`.\n"
+                   % "; ".join(ALL_OPTIONS))
+        out.append("Instructions per request (whole httpd):\n")
+        out += table(["workload"] + [labels[k] for k in mk],
+                     [[row_label(r)] + [fmt_int(costs.slope(k, r)) for k in mk] for r in ROWS_CLOSE])
+        mods = [k for k in mk if k != "min_none"]
+        pairs = [(a, b) for a, b in (("min_ours", "min_stock"), ("min_ours_all", "min_stock_all")) if a in mods and b in mods]
+        out.append("Module cost, instructions per request (lowest to highest layout), and ours / stock:\n")
+        mrows = [[row_label(r)] + [costs.cell(k, r) for k in mods] + [costs.ratio(a, b, r) for a, b in pairs]
+                 for r in ROWS_CLOSE]
+        out += table(["workload"] + [labels[k] for k in mods] + ["%s / %s" % (labels[a], labels[b]) for a, b in pairs],
+                     mrows)
     return "\n".join(out)
 
 
@@ -564,8 +951,19 @@ def run_wrk(args, port, cookie):
     return float(m.group(1))
 
 
+def truncate_logs(servers):
+    """Empty the access logs between rounds (httpd appends with O_APPEND): 30 rounds of wrk would
+    otherwise write about a gigabyte of log lines."""
+    for srv in servers.values():
+        try:
+            os.truncate(srv.access_log, 0)
+        except OSError:
+            pass
+
+
 def part_wrk(args, workdir, cols):
-    wanted = [c for c in cols if c[0] in ("none", "stock", "ours")]
+    """The realistic configuration's no-module, stock and ours columns (access log included)."""
+    wanted = [(c.key, c.label, c.conf, c.expects, c.parts) for c in cols if c.key in ("none", "stock", "ours")]
     servers = {}
     try:
         for key, _label, conf, expects, parts in wanted:
@@ -584,6 +982,7 @@ def part_wrk(args, workdir, cols):
             for r in range(args.wrk_rounds):
                 order = [c[0] for c in wanted]
                 order = order[r % len(order):] + order[:r % len(order)]
+                truncate_logs(servers)
                 for key in order:
                     v = cpu.measure(lambda: run_wrk(args, servers[key].port, cookie))
                     rps.setdefault((wl, key), []).append(v)
@@ -601,7 +1000,8 @@ def render_wrk(args, wanted, wl_list, rps, shares):
     labels = {c[0]: c[1] for c in wanted}
     out = ["## 2. Throughput (wrk, event MPM)\n"]
     out.append("`wrk -t%d -c%d -d%ds` on 127.0.0.1 against `%s -DFOREGROUND` (event MPM, 2 children x 32 "
-               "threads, keep-alive), one server per column started together; %d rounds, columns "
+               "threads, keep-alive) in the realistic configuration (access log included, emptied between "
+               "rounds), one server per column started together; %d rounds, columns "
                "interleaved in rotating order. Median requests/s (min-max):\n"
                % (args.wrk_threads, args.wrk_connections, args.wrk_duration, HTTPD, args.wrk_rounds))
     ratio_cols = [(a, b) for a, b in (("ours", "none"), ("ours", "stock"), ("stock", "none")) if a in keys and b in keys]
@@ -702,6 +1102,14 @@ def render_criterion(args, rows):
 
 # ----------------------------------------------------------------------------------------------
 
+def nginx_version():
+    try:
+        p = subprocess.run([NGINX, "-v"], capture_output=True, text=True, timeout=30)
+        return "%s (`%s`)" % ((p.stderr or p.stdout).strip().split(":", 1)[-1].strip(), NGINX)
+    except Exception:
+        return "not installed"
+
+
 def machine_header(argv_cmd):
     cpu = "unknown"
     try:
@@ -731,6 +1139,15 @@ def machine_header(argv_cmd):
     except Exception:
         rustc = "unknown"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        git = lambda *a: subprocess.run(["git", "-C", REPO] + list(a), capture_output=True, text=True,  # noqa: E731
+                                        timeout=30).stdout.strip()
+        source = "HEAD %s; the module's source last changed in %s%s" % (
+            git("rev-parse", "--short", "HEAD"),
+            git("log", "-1", "--format=%h", "--", "src", "build.rs", "Cargo.toml", "Cargo.lock"),
+            ", **with uncommitted changes in src/**" if git("status", "--porcelain", "--", "src") else "")
+    except Exception:
+        source = "unknown (not a git checkout)"
     lines = [
         "# mod_usertrack benchmark results\n",
         "Generated by `%s` (from the repository root) on %s; this file is overwritten on each run.\n"
@@ -743,6 +1160,8 @@ def machine_header(argv_cmd):
         "| httpd | %s (`%s`) |" % (httpd_v, HTTPD),
         "| stock module | `%s` |" % STOCK_SO,
         "| our module | `%s` |" % OURS_SO,
+        "| module source | %s |" % source,
+        "| nginx | %s |" % nginx_version(),
         "| valgrind, wrk, rustc | %s; %s; %s |" % (vg, wrk_v, rustc),
         "",
     ]
@@ -756,10 +1175,13 @@ def main():
     ap.add_argument("--layouts", default=os.environ.get("BENCH_LAYOUTS", "0,9,18,27"),
                     help="comma-separated server directory paddings, in bytes, to average the callgrind "
                          "slopes over")
-    ap.add_argument("--keepalive", action="store_true",
-                    default=os.environ.get("BENCH_KEEPALIVE") == "1",
-                    help="callgrind part: all requests on one keep-alive connection instead of one "
-                         "connection per request (module cost is the same; the httpd total is lower)")
+    ap.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
+                    help="callgrind part: comma-separated column keys to measure (default all; the base "
+                         "columns they need are added), e.g. none,ours,ours_every")
+    ap.add_argument("--no-nginx", action="store_true", default=os.environ.get("BENCH_NGINX") == "0",
+                    help="leave out the nginx userid columns (BENCH_NGINX=0)")
+    ap.add_argument("--no-h2", action="store_true", default=os.environ.get("BENCH_H2") == "0",
+                    help="leave out the HTTP/2 columns (BENCH_H2=0)")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", os.cpu_count() or 1)),
                     help="callgrind runs in parallel (instruction counts do not depend on it)")
     # Many short rounds: the machine's speed drifts over seconds, so a pair measured back to back
@@ -791,7 +1213,13 @@ def main():
     include_ours = os.path.exists(OURS_SO)
     if not include_ours:
         log("%s not found: measuring without our module's columns" % OURS_SO)
-    cols = configs(include_ours)
+    include_nginx = not args.no_nginx and shutil.which(NGINX) is not None
+    include_h2 = not args.no_h2 and shutil.which("h2load") is not None and shutil.which("curl") is not None
+    cols = configs(include_ours, include_nginx, include_h2)
+    if args.only:
+        only = {k.strip() for k in args.only.split(",") if k.strip()}
+        only |= {c.base for c in cols if c.key in only and c.base}
+        cols = [c for c in cols if c.key in only]
 
     if args.workdir_keep:
         os.makedirs(args.workdir_keep, exist_ok=True)
@@ -803,10 +1231,16 @@ def main():
     sections = [machine_header(args.command)]
     if not include_ours:
         sections.append("**Our module (`%s`) was not built: its columns are missing.**\n" % OURS_SO)
+    if not include_nginx:
+        sections.append("**nginx (`%s`) was not measured%s.**\n"
+                        % (NGINX, " (--no-nginx)" if args.no_nginx else ": not installed (make deps-bench)"))
+    if not include_h2:
+        sections.append("**HTTP/2 was not measured%s.**\n"
+                        % (" (--no-h2)" if args.no_h2 else ": h2load or curl missing (make deps-bench)"))
     failures = []
     try:
         if "callgrind" not in skip:
-            log("part 1: callgrind, %d runs" % (len(cols) * len(WORKLOADS) * 2 + 1))
+            log("part 1: callgrind, %d runs" % (sum(len(c.rows) for c in cols) * 2 * len(args.layouts) + 1))
             slopes, errors = part_callgrind(args, workdir, cols)
             sections.append(render_callgrind(args, cols, slopes))
             failures += ["callgrind: " + e for e in errors]

@@ -2,7 +2,8 @@
 """Where our module's per-request instructions go (a helper for optimising; not part of `make bench`).
 
     cargo build --profile profiling          # release code with symbols (Cargo.toml [profile.profiling])
-    python3 bench/profile.py [--all-options] [--requests N] [--workload 0|1|2] [--so PATH]
+    python3 bench/profile.py [--config realistic|every|every-unsigned|minimal|all-options]
+                             [--requests N] [--workload 0|1|2] [--so PATH]
 
 Runs `apache2 -X` under callgrind with the module (default: target/profiling/libmod_usertrack.so),
 sends N requests of each workload of bench/bench.py, and prints, per request, the inclusive cost
@@ -70,13 +71,29 @@ def main():
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--workload", type=int, action="append",
                     help="index into bench.WORKLOADS (repeatable; default all)")
-    ap.add_argument("--all-options", action="store_true", help="use bench.ALL_OPTIONS")
+    ap.add_argument("--config", default="realistic",
+                    choices=["realistic", "every", "every-unsigned", "minimal", "all-options"],
+                    help="realistic: make bench's headline (CookieExpires and an access log of the ID); every: "
+                         "that with every option (signing included); every-unsigned: every option but "
+                         "signing; minimal: CookieTracking on alone, no log; all-options: minimal plus "
+                         "bench.ALL_OPTIONS")
+    ap.add_argument("--all-options", action="store_true", help="the same as --config all-options")
     ap.add_argument("--min", type=float, default=5.0, help="hide callees below this many Ir/request")
     args = ap.parse_args()
     so = os.path.abspath(args.so)
     if not os.path.exists(so):
         sys.exit("%s not found: run `cargo build --profile profiling` first" % so)
-    conf = bench.load_module_conf(so, bench.ALL_OPTIONS if args.all_options else [])
+    if args.all_options:
+        args.config = "all-options"
+    unsigned = [o for o in bench.NEW_OPTIONS if not o.startswith("CookieSignKeyFile")]
+    extra, log_lines = {
+        "realistic": (bench.REALISTIC, bench.REALISTIC_LOG),
+        "every": (bench.REALISTIC + bench.STOCK_OPTIONS + bench.NEW_OPTIONS, bench.REALISTIC_LOG),
+        "every-unsigned": (bench.REALISTIC + bench.STOCK_OPTIONS + unsigned, bench.REALISTIC_LOG),
+        "minimal": ([], ()),
+        "all-options": (bench.ALL_OPTIONS, ()),
+    }[args.config]
+    conf = bench.load_module_conf(so, extra, log_lines)
     workdir = tempfile.mkdtemp(prefix="usertrack-profile-")
     os.chmod(workdir, 0o755)
     try:
@@ -86,14 +103,14 @@ def main():
             srv = bench.Server(workdir, "w%d" % wi, "prefork", conf, callgrind_out=out)
             try:
                 srv.start()
-                bench.send_requests(srv.port, args.requests, cookie, keepalive=False)
+                bench.send_requests(srv.port, args.requests, bench.cookie_for(conf, cookie), keepalive=False)
             finally:
                 srv.stop()
             srv.check_error_log()
             ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=calling", "--threshold=100",
                                   out], capture_output=True, text=True, timeout=600).stdout
-            print("=== %s%s: inclusive Ir per request (N=%d, start-up spread over N)"
-                  % (name, " with all options" if args.all_options else "", args.requests))
+            print("=== %s, %s configuration: inclusive Ir per request (N=%d, start-up spread over N)"
+                  % (name, args.config, args.requests))
             for ir, fn, callees in module_blocks(ann, so, args.requests):
                 if ir < args.min:
                     continue

@@ -5,13 +5,15 @@
 # Environment: MODULE_SO (our module, default target/release/libmod_usertrack.so), STOCK_SO, HTTPD,
 # BENCH_N1/BENCH_N2 (callgrind request counts), BENCH_LAYOUTS (directory paddings the callgrind
 # slopes are averaged over), BENCH_WRK_ROUNDS, BENCH_WRK_DURATION,
-# BENCH_SKIP=callgrind,wrk,criterion, BENCH_KEEP_DIR (keep server dirs and callgrind outputs).
+# BENCH_SKIP=callgrind,wrk,criterion, BENCH_KEEP_DIR (keep server dirs and callgrind outputs),
+# BENCH_ONLY=none,ours,... (callgrind columns to measure), BENCH_NGINX=0 / BENCH_H2=0 (leave out the
+# nginx userid columns / the HTTP/2 rows), NGINX (default /usr/sbin/nginx).
 # Every server is stopped on exit (bench.py stops its own; the trap below is a second net).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-for tool in python3 valgrind callgrind_annotate wrk cargo; do
+for tool in python3 valgrind callgrind_annotate wrk cargo curl; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool not found (run: make deps-bench)" >&2; exit 1; }
 done
 HTTPD=${HTTPD:-/usr/sbin/apache2}
