@@ -1,6 +1,8 @@
 //! The date form stock mod_usertrack puts in `expires=`: `Www, DD-Mon-YY hh:mm:ss GMT`, the
 //! old Netscape cookie format with a two-digit year, computed without libc or allocation.
 
+use std::cell::Cell;
+
 pub const NETSCAPE_DATE_LEN: usize = 27;
 
 const WEEKDAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
@@ -26,6 +28,27 @@ fn two_digits(value: i64) -> [u8; 2] {
     [b'0' + value / 10, b'0' + value % 10]
 }
 
+thread_local! {
+    /// The last date this thread formatted, with its second. Const-initialised without a
+    /// destructor: touching it never allocates. A cache, not config: it is right whatever the
+    /// DSO's lifetime.
+    static LAST_DATE: Cell<(i64, [u8; NETSCAPE_DATE_LEN])> = const { Cell::new((i64::MIN, [0; NETSCAPE_DATE_LEN])) };
+}
+
+/// `netscape_date`, remembered per thread for the last second asked: an expiry date changes
+/// once a second, so every new visitor of that second on this thread reuses it (the
+/// calendar arithmetic is most of a dated Set-Cookie's own cost).
+pub fn netscape_date_cached(seconds: i64) -> [u8; NETSCAPE_DATE_LEN] {
+    LAST_DATE.with(|last| match last.get() {
+        (second, date) if second == seconds => date,
+        _ => {
+            let date = netscape_date(seconds);
+            last.set((seconds, date));
+            date
+        }
+    })
+}
+
 /// `seconds` since the Unix epoch, in GMT.
 pub fn netscape_date(seconds: i64) -> [u8; NETSCAPE_DATE_LEN] {
     let days = seconds.div_euclid(86_400);
@@ -46,7 +69,7 @@ pub fn netscape_date(seconds: i64) -> [u8; NETSCAPE_DATE_LEN] {
 
 #[cfg(test)]
 mod tests {
-    use super::netscape_date;
+    use super::{netscape_date, netscape_date_cached};
 
     fn date(seconds: i64) -> String {
         String::from_utf8(netscape_date(seconds).to_vec()).unwrap()
@@ -76,6 +99,13 @@ mod tests {
                 libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%a, %d-%b-%y %H:%M:%S GMT".as_ptr(), &tm)
             };
             assert_eq!(date(seconds).as_bytes(), &buf[..n], "at {seconds}");
+        }
+    }
+
+    #[test]
+    fn the_cached_date_is_the_date() {
+        for seconds in [0, 1, 1, 2, 86_399, 86_400, 86_400, 1_795_308_822, 1_795_308_822, -1, 4_102_444_800] {
+            assert_eq!(netscape_date_cached(seconds), netscape_date(seconds), "{seconds}");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::ffi::CStr;
 use std::mem::MaybeUninit;
 
 use super::byte_writer::ByteWriter;
-use super::netscape_date::{NETSCAPE_DATE_LEN, netscape_date};
+use super::netscape_date::{NETSCAPE_DATE_LEN, netscape_date_cached};
 use super::settings::{DEFAULT_COOKIE_NAME, DirSettings, SameSite, Style};
 use super::cookie_value::{CookieValue, ID_BLOCK_LEN};
 
@@ -273,7 +273,7 @@ impl<'a> SetCookieTemplate<'a> {
         at += value.len();
         at = self.put_piece(out, at, self.middle_at, self.suffix_at);
         if let Some(offset) = self.date_offset_seconds {
-            let date = netscape_date(request_time_seconds + i64::from(offset));
+            let date = netscape_date_cached(request_time_seconds + i64::from(offset));
             out[at..][..NETSCAPE_DATE_LEN].write_copy_of_slice(&date);
             at = self.put_piece(out, at + NETSCAPE_DATE_LEN, self.suffix_at, self.text_end());
         }
