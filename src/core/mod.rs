@@ -2,6 +2,7 @@
 
 pub mod byte_writer;
 pub mod config_words;
+pub mod cookieless;
 pub mod cookie_inject;
 pub mod cookie_scan;
 pub mod cookie_value;
