@@ -43,14 +43,15 @@ fn main() {
         .clang_arg(format!("-I{httpd_include}"))
         .clang_arg(format!("-I{apr_include}"))
         .clang_args(["-DLINUX", "-D_REENTRANT", "-D_GNU_SOURCE"])
-        .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|process_rec|cmd_how|apr_pool_t|apr_table_t|apr_array_header_t|apr_table_entry_t")
+        .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|process_rec|cmd_how|apr_pool_t|apr_table_t|apr_array_header_t|apr_table_entry_t|ap_socache_provider_t|ap_socache_instance_t|ap_socache_hints|apr_global_mutex_t")
         .allowlist_function(
             "ap_hook_post_read_request|ap_hook_fixups|ap_hook_child_init|ap_hook_post_config|ap_hook_log_transaction|ap_hook_insert_error_filter|\
              ap_log_rerror_|ap_log_error_|ap_get_request_module_loglevel|ap_server_root_relative|apr_pool_userdata_get|apr_pool_userdata_set|\
              ap_get_module_config|ap_set_module_config|apr_palloc|apr_pstrmemdup|apr_table_get|apr_table_setn|apr_table_addn|\
-             apr_table_unset",
+             apr_table_unset|ap_hook_pre_config|ap_hook_check_config|ap_lookup_provider|ap_mutex_register|ap_global_mutex_create|\
+             apr_global_mutex_child_init|apr_global_mutex_lockfile|apr_global_mutex_lock|apr_global_mutex_unlock|apr_strerror",
         )
-        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR")
+        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|ap_server_conf|AP_SOCACHE_.*|APR_SUCCESS|APR_NOTFOUND|APR_LOCK_DEFAULT")
         .default_enum_style(bindgen::EnumVariation::ModuleConsts)
         .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
         .layout_tests(true)

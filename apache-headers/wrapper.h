@@ -6,3 +6,10 @@
 #include <http_log.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+/* Cookieless visitors (issue 14): the salt cache through mod_socache providers, its mutex. */
+#include <http_main.h>
+#include <ap_provider.h>
+#include <ap_socache.h>
+#include <util_mutex.h>
+#include <apr_global_mutex.h>
+#include <apr_errno.h>

@@ -5,9 +5,12 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::bindings::{ACCESS_CONF, RSRC_CONF, ap_server_root_relative, cmd_parms};
 use super::dir_config::DirConfig;
+use super::salt_cache::create_cache;
+use super::server_config::server_config;
 use super::guard::catching;
 use super::log;
 use super::pool::{PoolStr, alloc_value, c_bytes, error_message};
+use crate::core::cookieless::salt_cache::{SaltCacheError, SaltCacheSpec};
 use crate::core::settings::{FlagDirective, SigningKeys, TextDirective};
 use crate::core::signing::{KeyFileError, KeyRing};
 
@@ -22,7 +25,7 @@ pub const TEXT_DIRECTIVES: [TextDirective; 7] = [
     TextDirective::Path,
 ];
 /// Indexed by `cmd_data` of the FLAG entries in the command table.
-pub const FLAG_DIRECTIVES: [FlagDirective; 7] = [
+pub const FLAG_DIRECTIVES: [FlagDirective; 8] = [
     FlagDirective::Tracking,
     FlagDirective::Secure,
     FlagDirective::HttpOnly,
@@ -30,6 +33,7 @@ pub const FLAG_DIRECTIVES: [FlagDirective; 7] = [
     FlagDirective::Renew,
     FlagDirective::Validate,
     FlagDirective::SignAcceptUnsigned,
+    FlagDirective::Cookieless,
 ];
 
 fn log_panic(cmd: *mut cmd_parms, panic: &str) {
@@ -81,6 +85,15 @@ pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_i
         || unsafe {
             let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
             (*dir.cast::<DirConfig>()).change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
+            // A server config that turns cookieless tracking on needs the salt cache (the
+            // default one, unless CookielessSaltCache names another). Not from .htaccess: the
+            // cache is made before the server starts.
+            let from_server_config = (*cmd).override_ & (RSRC_CONF | ACCESS_CONF) != 0;
+            if directive == FlagDirective::Cookieless && on != 0 && from_server_config {
+                if let Some(server) = server_config((*cmd).server) {
+                    server.salt_cache.want();
+                }
+            }
             std::ptr::null()
         },
         |panic| log_panic(cmd, panic),
@@ -115,6 +128,32 @@ pub unsafe extern "C" fn set_sign_key_file(cmd: *mut cmd_parms, dir: *mut c_void
                     std::ptr::null()
                 }
                 Err(error) => error_message(pool, &error.to_string()),
+            }
+        },
+        |panic| log_panic(cmd, panic),
+        || internal_error(cmd),
+    )
+}
+
+/// `CookielessSaltCache provider[:arguments]`: main server config only. The provider is looked
+/// up and its cache created now, so `apache2 -t` reports a missing module or bad arguments.
+pub unsafe extern "C" fn set_salt_cache(cmd: *mut cmd_parms, _dir: *mut c_void, arg: *const c_char) -> *const c_char {
+    catching(
+        || unsafe {
+            let pool = (*cmd).pool;
+            let created = if (*(*cmd).server).is_virtual != 0 {
+                Err(SaltCacheError::NotInVirtualHost)
+            } else {
+                SaltCacheSpec::parse(c_bytes(arg).unwrap_or_default())
+                    .and_then(|spec| create_cache(spec, true, pool, (*cmd).temp_pool))
+            };
+            match (created, server_config((*cmd).server)) {
+                (Ok(cache), Some(server)) => {
+                    server.salt_cache.configure(cache);
+                    std::ptr::null()
+                }
+                (Ok(_), None) => internal_error(cmd),
+                (Err(error), _) => error_message(pool, &error.to_string()),
             }
         },
         |panic| log_panic(cmd, panic),

@@ -13,13 +13,15 @@ use std::ffi::{c_char, c_int};
 use std::mem::MaybeUninit;
 
 use super::bindings::{
-    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
+    DECLINED, HTTP_INTERNAL_SERVER_ERROR, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
 };
 use super::cookie_header::{CookieLookup, cookie_header};
+use super::cookieless::cookieless_visit;
 use super::dir_config::{DirConfig, dir_config};
 use super::guard::catching;
 use super::log;
 use super::pool::{PoolStr, alloc_slot_with_copy, alloc_uninit, alloc_value, c_bytes};
+use super::salt_cache_hooks::{attach_salt_cache, start_salt_cache};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
 use super::shared_clock::{ensure_shared_clock, shared_clock};
 use super::table;
@@ -172,7 +174,11 @@ unsafe fn track(r: *mut request_rec) -> c_int {
     let mut state = unsafe { request_state::state(r) };
     if !config.settings().tracking_enabled() {
         unsafe { retire_early_notes(r, state.as_deref()) };
-        if let Some(state) = state {
+        if config.settings().cookieless_enabled() {
+            unsafe { cookieless_visit(r, config) };
+            // Decided, so the hooks after fixups do not look again.
+            unsafe { record(r, state.take(), RequestState::Decided { settled: None }) };
+        } else if let Some(state) = state {
             *state = RequestState::Decided { settled: None };
         }
         return DECLINED;
@@ -341,6 +347,9 @@ unsafe fn observe(r: *mut request_rec) {
         return;
     }
     unsafe { retire_early_notes(r, state.as_deref()) };
+    if let Some(config) = config.filter(|config| config.settings().cookieless_enabled()) {
+        unsafe { cookieless_visit(r, config) };
+    }
     let tracked = config.filter(|config| config.settings().tracking_enabled());
     let settled = tracked.and_then(|config| match unsafe { found_now(r, config) } {
         Some(Found { value, judgement: Judgement::Accepted { id, .. } }) => {
@@ -389,7 +398,7 @@ pub unsafe extern "C" fn log_transaction(r: *mut request_rec) -> c_int {
 }
 
 pub unsafe extern "C" fn post_config(
-    _pconf: *mut apr_pool_t,
+    pconf: *mut apr_pool_t,
     _plog: *mut apr_pool_t,
     _ptemp: *mut apr_pool_t,
     server: *mut server_rec,
@@ -399,6 +408,10 @@ pub unsafe extern "C" fn post_config(
             if ensure_shared_clock(server).is_none() {
                 log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
             }
+            if let Err(message) = start_salt_cache(server, pconf) {
+                log::server(server, log::ERR, &format!("CookielessTracking: {message}"));
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
             OK
         },
         |panic| unsafe { log::server(server, log::ERR, &format!("internal error in post_config: {panic}")) },
@@ -406,9 +419,14 @@ pub unsafe extern "C" fn post_config(
     )
 }
 
-pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {
+pub unsafe extern "C" fn child_init(pool: *mut apr_pool_t, server: *mut server_rec) {
     catching(
-        reseed_after_fork,
+        || unsafe {
+            reseed_after_fork();
+            if let Err(message) = attach_salt_cache(server, pool) {
+                log::server(server, log::ERR, &format!("CookielessTracking: {message}; cookieless IDs are off in this process"));
+            }
+        },
         |panic| unsafe { log::server(server, log::ERR, &format!("internal error in child_init: {panic}")) },
         || (),
     )

@@ -3,6 +3,7 @@
 
 pub mod bindings;
 mod cookie_header;
+mod cookieless;
 mod dir_config;
 mod directives;
 mod guard;
@@ -11,6 +12,9 @@ mod log;
 mod module;
 mod pool;
 mod request_state;
+mod salt_cache;
+mod salt_cache_hooks;
+mod server_config;
 mod shared_clock;
 mod table;
 

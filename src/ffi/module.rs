@@ -7,13 +7,15 @@ use std::ptr::{null, null_mut, without_provenance_mut};
 
 use super::bindings::{
     APR_HOOK_MIDDLE, APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR,
-    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
+    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, RSRC_CONF, ap_hook_check_config, ap_hook_child_init, ap_hook_pre_config, ap_hook_fixups, ap_hook_insert_error_filter,
     ap_hook_log_transaction, ap_hook_post_config, ap_hook_post_read_request, apr_pool_t, cmd_func, cmd_how, command_rec, module,
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
-use super::directives::{set_flag, set_sign_key_file, set_text};
+use super::directives::{set_flag, set_salt_cache, set_sign_key_file, set_text};
 use super::guard::catching;
 use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config, post_read_request};
+use super::salt_cache_hooks::{check_config, pre_config};
+use super::server_config::create_server_config;
 use super::log;
 
 /// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
@@ -25,7 +27,7 @@ pub struct ModuleCell(UnsafeCell<module>);
 unsafe impl Sync for ModuleCell {}
 
 #[repr(transparent)]
-struct CommandTable([command_rec; 16]);
+struct CommandTable([command_rec; 18]);
 
 // SAFETY: the table is immutable and its pointers refer to 'static data.
 unsafe impl Sync for CommandTable {}
@@ -86,6 +88,17 @@ static COMMANDS: CommandTable = CommandTable([
         0,
         c"file of base64 keys, one a line: the first signs IDs, all verify",
     ),
+    command(c"CookielessTracking", cmd_how::FLAG, 7, c"whether visitors without the tracking cookie get a daily cookieless ID"),
+    command_rec {
+        req_override: RSRC_CONF,
+        ..command_with(
+            c"CookielessSaltCache",
+            cmd_func { take1: Some(set_salt_cache) },
+            cmd_how::TAKE1,
+            0,
+            c"socache provider[:arguments] sharing the daily cookieless salt (default shmcb)",
+        )
+    },
     command_rec {
         name: null(),
         func: cmd_func { no_args: None },
@@ -99,6 +112,8 @@ static COMMANDS: CommandTable = CommandTable([
 unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
     let register = || unsafe {
+        ap_hook_pre_config(Some(pre_config), null(), null(), APR_HOOK_MIDDLE);
+        ap_hook_check_config(Some(check_config), null(), null(), APR_HOOK_MIDDLE);
         ap_hook_post_config(Some(post_config), null(), null(), APR_HOOK_MIDDLE);
         ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);
@@ -125,7 +140,7 @@ pub static usertrack_module: ModuleCell = ModuleCell(UnsafeCell::new(module {
     rewrite_args: None,
     create_dir_config: Some(create_dir_config),
     merge_dir_config: Some(merge_dir_config),
-    create_server_config: None,
+    create_server_config: Some(create_server_config),
     merge_server_config: None,
     cmds: &COMMANDS.0 as *const command_rec,
     register_hooks: Some(register_hooks),
