@@ -15,6 +15,7 @@ our @EXPORT = qw(
     log_entry log_entries id_time id_seconds netscape_date keepalive_agent
     env_entry cgi_vars error_log_size error_log_since parse_netscape_date
     $UUID4_RE $UUID7_RE $LEGACY_RE $TAG_RE random_id_key
+    $COOKIELESS_RE cookieless_entry cookieless_entries
 );
 
 # Issue 9 ID formats and the signature tag (22 characters of base64url).
@@ -248,5 +249,33 @@ sub netscape_date {
     return sprintf '%s, %02d-%s-%02d %02d:%02d:%02d GMT',
         $wd[$g[6]], $g[3], $mo[$g[4]], $g[5] % 100, $g[2], $g[1], $g[0];
 }
+
+# Issue 14: a cookieless ID, and the lines of t/logs/usertrack_cookieless_log.
+our $COOKIELESS_RE = qr/cl-[A-Za-z0-9_-]{22}/;
+my @CL_FIELDS = qw(tag vhost pid tid cookie id new cookieless set_cookie status);
+sub cookieless_entries {
+    my ($tag_re, $want, $timeout) = @_;
+    $want //= 1;
+    $timeout //= 5;
+    my $file = Apache::Test::vars('t_logs') . '/usertrack_cookieless_log';
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (1) {
+        my @found;
+        if (open my $fh, '<', $file) {
+            while (my $line = <$fh>) {
+                next unless $line =~ /^$tag_re\|/;
+                chomp $line;
+                my @f = split /\|/, $line, scalar @CL_FIELDS;
+                next unless @f == @CL_FIELDS;
+                my %e; @e{@CL_FIELDS} = @f;
+                push @found, \%e;
+            }
+            close $fh;
+        }
+        return @found if @found >= $want || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+sub cookieless_entry { (cookieless_entries(qr/\Q$_[0]\E/, 1, $_[1]))[0] }
 
 1;
