@@ -49,7 +49,7 @@ fn main() {
              ap_log_rerror_|ap_log_error_|ap_get_request_module_loglevel|ap_server_root_relative|apr_pool_userdata_get|apr_pool_userdata_set|\
              ap_get_module_config|ap_set_module_config|apr_palloc|apr_pstrmemdup|apr_table_get|apr_table_setn|apr_table_addn|\
              apr_table_unset|ap_hook_pre_config|ap_hook_check_config|ap_lookup_provider|ap_mutex_register|ap_global_mutex_create|\
-             apr_global_mutex_child_init|apr_global_mutex_lockfile|apr_global_mutex_lock|apr_global_mutex_unlock|apr_strerror",
+             apr_global_mutex_child_init|apr_global_mutex_lockfile|apr_global_mutex_lock|apr_global_mutex_unlock|apr_strerror|apr_pool_cleanup_register",
         )
         .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|ap_server_conf|AP_SOCACHE_.*|APR_SUCCESS|APR_NOTFOUND|APR_LOCK_DEFAULT")
         .default_enum_style(bindgen::EnumVariation::ModuleConsts)

@@ -14,8 +14,8 @@ use UsertrackTest;
 
 my $UA = 'Mozilla/5.0 cookieless-day-test';
 
-plan tests => 8, need_module('mod_usertrack.c'), need_module('mod_setenvif.c'),
-    need(sub { $ENV{USERTRACK_TEST_CLOCK} ? 1 : 'run by scripts/apache-test.sh with a --features test-clock build' });
+plan tests => 8, need(need_module('mod_usertrack.c'), need_module('mod_setenvif.c'),
+    { 'a --features test-clock build (scripts/apache-test.sh runs this file with one)' => ($ENV{USERTRACK_TEST_CLOCK} ? 1 : 0) });
 
 sub id_at {
     my ($days) = @_;

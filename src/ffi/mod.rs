@@ -12,6 +12,7 @@ mod log;
 mod module;
 mod pool;
 mod request_state;
+mod restart_carry;
 mod salt_cache;
 mod salt_cache_hooks;
 mod server_config;

@@ -15,6 +15,7 @@ use super::bindings::{
     apr_global_mutex_t, apr_global_mutex_unlock, apr_lockmech_e, apr_pool_t, apr_strerror, request_rec, server_rec,
 };
 use super::log;
+use super::restart_carry;
 use super::pool::{PoolStr, alloc_value, c_bytes};
 use crate::core::cookieless::fetch_or_make::{SaltStore, fetch_or_make};
 use crate::core::cookieless::salt::{SALT_LEN, Salt};
@@ -87,12 +88,12 @@ fn apr_error(status: i32) -> String {
 /// What requests use; in the config pool, one per generation of the configuration. Each child
 /// process has its own copy after the fork, and so its own keeper.
 pub struct SaltRuntime {
-    cache: CreatedCache,
-    server: *mut server_rec,
+    pub(super) cache: CreatedCache,
+    pub(super) server: *mut server_rec,
     /// Held over each fetch-or-make, across processes, whatever the provider: concurrent makers
     /// agree at once, and providers that need it for every call (`AP_SOCACHE_FLAG_NOTMPSAFE`,
     /// shmcb) have it.
-    mutex: *mut apr_global_mutex_t,
+    pub(super) mutex: *mut apr_global_mutex_t,
     keeper: Mutex<SaltKeeper>,
     /// One cache visit at a time in this process.
     visiting: Mutex<()>,
@@ -118,7 +119,12 @@ pub unsafe fn start(cache: CreatedCache, server: *mut server_rec, pconf: *mut ap
         return Err(format!("the salt cache's mutex could not be made: {}", apr_error(status)));
     }
     let runtime = SaltRuntime { cache, server, mutex, keeper: Mutex::new(SaltKeeper::new()), visiting: Mutex::new(()) };
-    Ok(unsafe { alloc_value(pconf, runtime) })
+    let runtime = unsafe { alloc_value(pconf, runtime) };
+    if cache.name.bytes() == b"shmcb" {
+        unsafe { restart_carry::carry_in(&*runtime, pconf) };
+        unsafe { restart_carry::carry_out_at_restart(runtime, pconf) };
+    }
+    Ok(runtime)
 }
 
 impl SaltRuntime {
@@ -203,11 +209,17 @@ impl SaltRuntime {
 }
 
 /// The provider's store and retrieve, for `fetch_or_make`.
-struct SocacheStore<'a> {
+pub(super) struct SocacheStore<'a> {
     cache: &'a CreatedCache,
     server: *mut server_rec,
     /// For the provider's temporary allocations: the request's.
     pool: *mut apr_pool_t,
+}
+
+impl<'a> SocacheStore<'a> {
+    pub(super) fn new(cache: &'a CreatedCache, server: *mut server_rec, pool: *mut apr_pool_t) -> Self {
+        Self { cache, server, pool }
+    }
 }
 
 impl SaltStore for SocacheStore<'_> {
