@@ -170,10 +170,12 @@ else
     "$MODDIR"/*) echo "apache-test.sh: the stock module has no test clock: ${CLOCK_TESTS[*]} skipped" ;;
     *)
       (cd "$repo" && cargo build --quiet --features test-clock) || die "cargo build --features test-clock failed"
-      cp "${CARGO_TARGET_DIR:-$repo/target}/debug/libmod_usertrack.so" "$work/mod_usertrack_clock.so"
-      chmod 644 "$work/mod_usertrack_clock.so"
-      [ "$(id -u)" -eq 0 ] && chown "$TEST_USER": "$work/mod_usertrack_clock.so"
-      MODULE_FOR_PASS="$work/mod_usertrack_clock.so" PASS_ENV=USERTRACK_TEST_CLOCK=1 \
+      # named mod_usertrack.so: Apache::Test takes a module's name from its file's
+      mkdir -p "$work/test-clock"
+      cp "${CARGO_TARGET_DIR:-$repo/target}/debug/libmod_usertrack.so" "$work/test-clock/mod_usertrack.so"
+      chmod 644 "$work/test-clock/mod_usertrack.so"
+      [ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER": "$work/test-clock"
+      MODULE_FOR_PASS="$work/test-clock/mod_usertrack.so" PASS_ENV=USERTRACK_TEST_CLOCK=1 \
         run_pass clock prefork "${CLOCK_TESTS[@]}"
       ;;
   esac

@@ -89,10 +89,12 @@ pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_i
             // default one, unless CookielessSaltCache names another). Not from .htaccess: the
             // cache is made before the server starts.
             let from_server_config = (*cmd).override_ & (RSRC_CONF | ACCESS_CONF) != 0;
-            if directive == FlagDirective::Cookieless && on != 0 && from_server_config {
-                if let Some(server) = server_config((*cmd).server) {
-                    server.salt_cache.want();
-                }
+            if directive == FlagDirective::Cookieless
+                && on != 0
+                && from_server_config
+                && let Some(server) = server_config((*cmd).server)
+            {
+                server.salt_cache.want();
             }
             std::ptr::null()
         },

@@ -79,7 +79,7 @@ unsafe extern "C" fn carry_out(data: *mut c_void) -> i32 {
         || unsafe {
             let runtime = &*data.cast::<SaltRuntime>();
             let day = today();
-            if apr_global_mutex_lock(runtime.mutex) != APR_SUCCESS as i32 {
+            if apr_global_mutex_lock(runtime.mutex) != APR_SUCCESS {
                 return;
             }
             let mut store = SocacheStore::new(&runtime.cache, runtime.server, process_pool(runtime));
@@ -92,9 +92,9 @@ unsafe extern "C" fn carry_out(data: *mut c_void) -> i32 {
         |_| (),
         || (),
     );
-    APR_SUCCESS as i32
+    APR_SUCCESS
 }
 
 unsafe extern "C" fn nothing_in_a_child(_data: *mut c_void) -> i32 {
-    APR_SUCCESS as i32
+    APR_SUCCESS
 }

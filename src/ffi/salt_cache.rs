@@ -109,13 +109,13 @@ pub unsafe fn start(cache: CreatedCache, server: *mut server_rec, pconf: *mut ap
     let hints = ap_socache_hints { avg_id_len: 40, avg_obj_size: SALT_LEN, expiry_interval: 60 * 1_000_000 };
     if let Some(init) = provider.init {
         let status = unsafe { init(cache.instance, MUTEX_TYPE.as_ptr(), &hints, server, pconf) };
-        if status != APR_SUCCESS as i32 {
+        if status != APR_SUCCESS {
             return Err(format!("the {name} salt cache could not be initialised: {}", apr_error(status)));
         }
     }
     let mut mutex: *mut apr_global_mutex_t = null_mut();
     let status = unsafe { ap_global_mutex_create(&mut mutex, null_mut(), MUTEX_TYPE.as_ptr(), null(), server, pconf, 0) };
-    if status != APR_SUCCESS as i32 {
+    if status != APR_SUCCESS {
         return Err(format!("the salt cache's mutex could not be made: {}", apr_error(status)));
     }
     let runtime = SaltRuntime { cache, server, mutex, keeper: Mutex::new(SaltKeeper::new()), visiting: Mutex::new(()) };
@@ -137,7 +137,7 @@ impl SaltRuntime {
             return Ok(());
         }
         let status = unsafe { apr_global_mutex_child_init(&mut self.mutex, apr_global_mutex_lockfile(self.mutex), pool) };
-        if status != APR_SUCCESS as i32 {
+        if status != APR_SUCCESS {
             return Err(format!("the salt cache's mutex could not be re-opened in a child: {}", apr_error(status)));
         }
         Ok(())
@@ -198,7 +198,7 @@ impl SaltRuntime {
 
     unsafe fn fetch_or_make_locked(&self, r: *mut request_rec, day: UtcDay, offer: Option<&Salt>) -> Result<Salt, String> {
         let status = unsafe { apr_global_mutex_lock(self.mutex) };
-        if status != APR_SUCCESS as i32 {
+        if status != APR_SUCCESS {
             return Err(format!("its mutex could not be taken: {}", apr_error(status)));
         }
         let mut store = SocacheStore { cache: &self.cache, server: self.server, pool: unsafe { (*r).pool } };
@@ -257,6 +257,6 @@ impl SaltStore for SocacheStore<'_> {
                 self.pool,
             )
         };
-        if status == APR_SUCCESS as i32 { Ok(()) } else { Err(apr_error(status)) }
+        if status == APR_SUCCESS { Ok(()) } else { Err(apr_error(status)) }
     }
 }
