@@ -152,7 +152,7 @@ run_pass() { # $1 = label, $2 = mpm, rest = test files; MODULE_FOR_PASS: another
   write_base_conf "$mpm" "$conf" "${MODULE_FOR_PASS:-}"
   [ "$(id -u)" -eq 0 ] && chown "$TEST_USER": "$conf"
   port=$(free_port)
-  echo "=== apache-test.sh: $label pass ($mpm MPM, port $port, module $MODULE_SO)"
+  echo "=== apache-test.sh: $label pass ($mpm MPM, port $port, module ${MODULE_FOR_PASS:-$MODULE_SO})"
   run_t timeout "$PASS_TIMEOUT" perl t/TEST -clean >/dev/null 2>&1 || true
   run_t timeout "$PASS_TIMEOUT" perl t/TEST -httpd "$HTTPD" -httpd_conf "$conf" \
       -port "$port" -servername 127.0.0.1 -trace=error "$@" || rc=$?
