@@ -189,3 +189,32 @@ fn memcached_outage_and_recovery() {
         assert!(h.crash_lines().is_empty() && module_errors(h).is_empty(), "{}:\n{}", h.label, h.error_log());
     }
 }
+
+/// The default cache (shmcb) is made anew at every restart: the parent carries the day's salt
+/// over, so a visitor keeps the ID across a restart (SIGHUP: every child is replaced; a graceful
+/// restart, SIGUSR1, goes through the same path) and a graceful one.
+#[test]
+fn shmcb_keeps_the_days_salt_across_restarts() {
+    let module = our_module();
+    let body = format!(
+        "LoadModule socache_shmcb_module {MODULES_DIR}/mod_socache_shmcb.so\nLogLevel warn usertrack:info\nCookielessTracking on\n"
+    );
+    let mut h = Httpd::start("cl-restart", &module, &body, FILES);
+    let id = visit(&mut h, UA);
+    assert!(is_cookieless_id(&id), "{id:?}");
+    assert_all(&mut h, &id, "before the restarts");
+    let pid: i32 = std::fs::read_to_string(h.root().join("run/httpd.pid")).unwrap().trim().parse().unwrap();
+    for (signal, name) in [(libc::SIGHUP, "restart"), (libc::SIGUSR1, "graceful restart")] {
+        let generations_before = h.error_log().matches("resuming normal operations").count();
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal the parent {pid}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while h.error_log().matches("resuming normal operations").count() == generations_before {
+            assert!(Instant::now() < deadline, "no {name}:\n{}", h.error_log());
+            sleep(Duration::from_millis(100));
+        }
+        // the old generation's children are gone (restart) or finishing (graceful)
+        sleep(Duration::from_secs(2));
+        assert_all(&mut h, &id, &format!("after a {name}: the day's salt carried over"));
+    }
+    assert!(h.crash_lines().is_empty() && module_errors(&h).is_empty(), "{}", h.error_log());
+}
