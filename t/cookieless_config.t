@@ -14,20 +14,16 @@ use Apache::TestUtil;
 use UsertrackTest;
 
 my $vars  = Apache::Test::vars();
-my $httpd = $vars->{httpd};
 my $dir   = "$vars->{t_logs}/cookieless_config";
 File::Path::rmtree($dir);
 File::Path::mkpath($dir);
 
-my %load;
-open my $cf, '<', $vars->{t_conf_file} or die "$vars->{t_conf_file}: $!";
-while (<$cf>) {
-    $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/;
-}
-close $cf;
-my ($mpm) = grep { /^mpm_/ } sort keys %load;
-die "no MPM/usertrack LoadModule in $vars->{t_conf_file}" unless $mpm && $load{usertrack_module};
-my $moddir = File::Basename::dirname($load{$mpm});
+# the stock modules' directory, from the MPM the suite loads
+my ($mpm_so) = map { /^\s*LoadModule\s+mpm_\w+\s+"?([^"\s]+)"?/ ? $1 : () } do {
+    open my $cf, '<', $vars->{t_conf_file} or die "$vars->{t_conf_file}: $!";
+    <$cf>;
+};
+my $moddir = File::Basename::dirname($mpm_so // die "no MPM in $vars->{t_conf_file}");
 my $shmcb = qq{LoadModule socache_shmcb_module "$moddir/mod_socache_shmcb.so"};
 my $memcache = qq{LoadModule socache_memcache_module "$moddir/mod_socache_memcache.so"};
 
@@ -43,7 +39,7 @@ my @cases = (
     ["$shmcb\nCookielessSaltCache \"shmcb:$dir/salt(100)\"", [qr/CookielessSaltCache: the shmcb provider refused its arguments: .*size/i, 2]],
     ["CookielessTracking maybe", [qr/CookielessTracking must be On or Off/, 1]],
     ["CookielessTracking on", [qr/CookielessTracking needs a salt cache: load mod_socache_shmcb/, undef]],
-    ["<VirtualHost 127.0.0.1:1>\nCookielessTracking on\n</VirtualHost>",
+    ["<VirtualHost 127.0.0.1:1>\nCookielessTracking on",
      [qr/CookielessTracking needs a salt cache: load mod_socache_shmcb/, undef]],
     # --- valid: must load
     ["CookielessTracking off", undef],
@@ -55,29 +51,11 @@ my @cases = (
 
 plan tests => 2 * @cases, need_module 'mod_usertrack.c';
 
-my $n = 0;
-for my $c (@cases) {
-    my ($lines, $want) = @$c;
-    $n++;
-    my @head = (
-        qq{ServerRoot "$dir"},
-        qq{ServerName 127.0.0.1},
-        qq{Listen 127.0.0.1:1},
-        qq{DefaultRuntimeDir "$dir"},
-        qq{PidFile "$dir/httpd.pid"},
-        qq{ErrorLog "$dir/error_log"},
-        qq{DocumentRoot "$dir"},
-        qq{LoadModule $mpm "$load{$mpm}"},
-        qq{LoadModule usertrack_module "$load{usertrack_module}"},
-    );
-    my @body = split /\n/, $lines;
-    my $file = "$dir/case$n.conf";
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh map { "$_\n" } @head, @body;
-    close $fh;
-    my $out = qx{"$httpd" -t -f "$file" 2>&1};
-    my $status = $? >> 8;
-    (my $label = join ' / ', grep { !/^LoadModule/ } @body) =~ s/\Q$dir\E/DIR/g;
+while (my ($index, $case) = each @cases) {
+    my ($lines, $want) = @$case;
+    my $run = standalone_config_test($dir, "case$index", $lines);
+    my ($out, $status, $file) = @$run{qw(out status file)};
+    (my $label = join ' / ', grep { !/^LoadModule/ } split /\n/, $lines) =~ s/\Q$dir\E/DIR/g;
     if (!defined $want) {
         ok t_cmp($status, 0, "$label: loads");
         ok t_cmp($out, qr/^Syntax OK$/m, "$label: Syntax OK");
@@ -86,7 +64,7 @@ for my $c (@cases) {
     my ($message, $line) = @$want;
     ok t_cmp($status != 0 ? 1 : 0, 1, "$label: refused ($out)");
     if (defined $line) {
-        my $at = @head + $line;
+        my $at = $run->{head_lines} + $line;
         ok t_cmp($out, qr/Syntax error on line $at of \Q$file\E:\n$message/, "$label: the message");
     } else {
         ok t_cmp($out, qr/$message.*\n.*Configuration check failed/s, "$label: the message, then the check fails");
