@@ -46,6 +46,8 @@ fn main() {
         .allowlist_type("module|command_rec|cmd_parms|request_rec|server_rec|process_rec|cmd_how|apr_pool_t|apr_table_t|apr_array_header_t|apr_table_entry_t")
         // ClickPath: the config tree of its container directives, the output filter's brigades.
         .allowlist_type("ap_directive_t|ap_filter_t|ap_filter_type|apr_bucket|apr_bucket_brigade|apr_read_type_e|conn_rec")
+        // Cookieless visitors: the salt cache through mod_socache providers, its mutex.
+        .allowlist_type("ap_socache_provider_t|ap_socache_instance_t|ap_socache_hints|apr_global_mutex_t")
         .allowlist_function(
             "ap_hook_post_read_request|ap_hook_fixups|ap_hook_child_init|ap_hook_post_config|ap_hook_log_transaction|ap_hook_insert_error_filter|\
              ap_log_rerror_|ap_log_error_|ap_get_request_module_loglevel|ap_server_root_relative|apr_pool_userdata_get|apr_pool_userdata_set|\
@@ -53,9 +55,10 @@ fn main() {
              apr_table_unset|\
              ap_hook_translate_name|ap_hook_insert_filter|ap_register_output_filter|ap_add_output_filter|ap_remove_output_filter|\
              ap_pass_brigade|ap_parse_uri|apr_brigade_create|apr_brigade_cleanup|apr_brigade_write|apr_table_set|apr_pool_cleanup_register|\
-             apr_pool_cleanup_null",
+             apr_pool_cleanup_null|ap_hook_pre_config|ap_hook_check_config|ap_lookup_provider|ap_mutex_register|ap_global_mutex_create|\
+             apr_global_mutex_child_init|apr_global_mutex_lockfile|apr_global_mutex_lock|apr_global_mutex_unlock|apr_strerror",
         )
-        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|apr_bucket_type_eos")
+        .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|apr_bucket_type_eos|ap_server_conf|AP_SOCACHE_.*|APR_SUCCESS|APR_NOTFOUND|APR_LOCK_DEFAULT")
         .default_enum_style(bindgen::EnumVariation::ModuleConsts)
         .default_macro_constant_type(bindgen::MacroTypeVariation::Signed)
         .layout_tests(true)

@@ -9,3 +9,10 @@
 #include <util_filter.h>
 #include <apr_buckets.h>
 #include <util_cfgtree.h>
+/* Cookieless visitors (issue 14): the salt cache through mod_socache providers, its mutex. */
+#include <http_main.h>
+#include <ap_provider.h>
+#include <ap_socache.h>
+#include <util_mutex.h>
+#include <apr_global_mutex.h>
+#include <apr_errno.h>

@@ -6,6 +6,9 @@
 # Pass 1: the whole suite (or the given .t files) with the prefork MPM (CGIs via mod_cgi).
 # Pass 2: the tests in EVENT_TESTS again with the event MPM (CGIs via mod_cgid; skipped if
 # test files were given).
+# Pass 3: t/cookieless_day.t with the module built with `--features test-clock` (built here,
+# into CARGO_TARGET_DIR's debug directory; never the release build), which lets a request move
+# the cookieless clock to another day (skipped if test files were given, or MODULE_SO is stock).
 #
 # Before each pass the signing key files the suite's CookieSignKeyFile lines name are made in
 # the work dir's t/keys (mode 0600, owned by the user running the suite): git cannot keep a
@@ -30,8 +33,10 @@ TEST_USER=usertrack-test
 PASS_TIMEOUT=${PASS_TIMEOUT:-300}
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # run again under the event MPM (threads, mod_cgid): minting, uniqueness, CGI-facing features,
-# hostile requests
-EVENT_TESTS=(t/uniqueness.t t/uniqueness_legacy.t t/id_formats.t t/inject.t t/session.t t/hostile.t)
+# hostile requests, cookieless IDs across threads
+EVENT_TESTS=(t/uniqueness.t t/uniqueness_legacy.t t/id_formats.t t/inject.t t/session.t t/hostile.t t/cookieless.t)
+# the cookieless clock moved to other days: a test build only
+CLOCK_TESTS=(t/cookieless_day.t)
 
 die() { echo "apache-test.sh: $*" >&2; exit 1; }
 
@@ -76,7 +81,7 @@ fi
 run_t() {
   (cd "$work" && as_user env -i PATH="$SAFE_PATH" HOME="$work" LANG=C.UTF-8 \
       APACHE_TEST_NO_STICKY_PREFERENCES=1 APACHE_TEST_COLOR=0 \
-      USERTRACK_MODULE_SO="$work/mod_usertrack.so" USERTRACK_HTTPD="$HTTPD" "$@")
+      USERTRACK_MODULE_SO="$work/mod_usertrack.so" USERTRACK_HTTPD="$HTTPD" ${PASS_ENV:-} "$@")
 }
 
 stop_server() {
@@ -113,12 +118,12 @@ free_port() {
     print $s->sockport, "\n";'
 }
 
-write_base_conf() { # $1 = mpm (prefork|event), $2 = file
+write_base_conf() { # $1 = mpm (prefork|event), $2 = file, $3 = module (default: the one under test)
   {
     echo "# base config inherited by Apache::Test (Debian has no httpd.conf)"
     echo "LoadModule mpm_$1_module $MODDIR/mod_mpm_$1.so"
     for m in authz_core authz_host authn_core auth_basic authn_file authz_user \
-             mime dir alias include rewrite headers env setenvif filter info remoteip; do
+             mime dir alias include rewrite headers env setenvif filter info remoteip socache_shmcb; do
       echo "LoadModule ${m}_module $MODDIR/mod_$m.so"
     done
     # CGIs (t/htdocs/cgi): mod_cgi forks from a prefork child; threaded MPMs need mod_cgid
@@ -127,7 +132,7 @@ write_base_conf() { # $1 = mpm (prefork|event), $2 = file
     else
       echo "LoadModule cgid_module $MODDIR/mod_cgid.so"
     fi
-    echo "LoadModule usertrack_module $work/mod_usertrack.so"
+    echo "LoadModule usertrack_module ${3:-$work/mod_usertrack.so}"
     echo "TypesConfig /etc/mime.types"
   } > "$2"
 }
@@ -142,13 +147,13 @@ check_error_log() { # $1 = label
   fi
 }
 
-run_pass() { # $1 = label, $2 = mpm, rest = test files
+run_pass() { # $1 = label, $2 = mpm, rest = test files; MODULE_FOR_PASS: another module
   local label=$1 mpm=$2; shift 2
-  local conf="$work/base-$mpm.conf" port rc=0
-  write_base_conf "$mpm" "$conf"
+  local conf="$work/base-$label.conf" port rc=0
+  write_base_conf "$mpm" "$conf" "${MODULE_FOR_PASS:-}"
   [ "$(id -u)" -eq 0 ] && chown "$TEST_USER": "$conf"
   port=$(free_port)
-  echo "=== apache-test.sh: $label pass ($mpm MPM, port $port, module $MODULE_SO)"
+  echo "=== apache-test.sh: $label pass ($mpm MPM, port $port, module ${MODULE_FOR_PASS:-$MODULE_SO})"
   run_t timeout "$PASS_TIMEOUT" perl t/TEST -clean >/dev/null 2>&1 || true
   run_t timeout "$PASS_TIMEOUT" perl t/TEST -httpd "$HTTPD" -httpd_conf "$conf" \
       -port "$port" -servername 127.0.0.1 -trace=error "$@" || rc=$?
@@ -162,6 +167,19 @@ if [ $# -gt 0 ]; then
 else
   run_pass prefork prefork
   run_pass event event "${EVENT_TESTS[@]}"
+  case "$MODULE_SO" in
+    "$MODDIR"/*) echo "apache-test.sh: the stock module has no test clock: ${CLOCK_TESTS[*]} skipped" ;;
+    *)
+      (cd "$repo" && cargo build --quiet --features test-clock) || die "cargo build --features test-clock failed"
+      # named mod_usertrack.so: Apache::Test takes a module's name from its file's
+      mkdir -p "$work/test-clock"
+      cp "${CARGO_TARGET_DIR:-$repo/target}/debug/libmod_usertrack.so" "$work/test-clock/mod_usertrack.so"
+      chmod 644 "$work/test-clock/mod_usertrack.so"
+      [ "$(id -u)" -eq 0 ] && chown -R "$TEST_USER": "$work/test-clock"
+      MODULE_FOR_PASS="$work/test-clock/mod_usertrack.so" PASS_ENV=USERTRACK_TEST_CLOCK=1 \
+        run_pass clock prefork "${CLOCK_TESTS[@]}"
+      ;;
+  esac
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then

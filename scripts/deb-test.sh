@@ -54,6 +54,12 @@ stock_was_enabled=no
 # what is enabled, as names and link targets (a link a2enmod made again has a new time)
 enabled_modules() { find /etc/apache2/mods-enabled -mindepth 1 -printf '%f -> %l\n' | sort; }
 enabled_modules > "$work/mods-enabled.before"
+# usertrack_rs.load's "# Depends:" modules, which a2enmod enables with it: disabled again on
+# exit unless they were enabled before.
+dependencies_not_enabled=()
+for dependency in $(sed -n 's/^# Depends: *//p' "$repo/conf/usertrack.load"); do
+  [ -e "/etc/apache2/mods-enabled/$dependency.load" ] || dependencies_not_enabled+=("$dependency")
+done
 cp -a /var/lib/apache2/module "$work/a2enmod-state"
 policy=/usr/sbin/policy-rc.d
 our_policy=no
@@ -78,6 +84,7 @@ cleanup() {
     apt_get purge "$package" > "$work/cleanup-purge.log" 2>&1 || dpkg --purge "$package" || true
   fi
   if [ "$stock_was_enabled" = yes ]; then a2enmod -q usertrack; else a2dismod -q -f usertrack; fi > /dev/null 2>&1 || true
+  for dependency in "${dependencies_not_enabled[@]}"; do a2dismod -q -f "$dependency" > /dev/null 2>&1 || true; done
   rm -rf /var/lib/apache2/module && cp -a "$work/a2enmod-state" /var/lib/apache2/module
   [ "$our_policy" = no ] || rm -f "$policy"
   if ! enabled_modules | diff "$work/mods-enabled.before" - >&2; then

@@ -25,6 +25,15 @@ pub fn reseed_after_fork() {
     FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
+/// `N` bytes straight from the OS CSPRNG (`getrandom`), for secrets that must not depend on
+/// any generator state: the cookieless salt, made once a day. `None` if the OS gives none.
+pub fn os_random_bytes<const N: usize>() -> Option<[u8; N]> {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// This thread's generator.
 pub struct ThreadRandom;
 

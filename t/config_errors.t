@@ -103,21 +103,9 @@ my @htaccess = (
 plan tests => 3 * @cases + 4 * @htaccess, need_module 'mod_usertrack.c';
 
 my $vars  = Apache::Test::vars();
-my $httpd = $vars->{httpd};
 my $dir   = "$vars->{t_logs}/config_errors";
 File::Path::rmtree($dir);
 File::Path::mkpath($dir);
-
-# module paths as Apache::Test loaded them
-my %load;
-open my $cf, '<', $vars->{t_conf_file} or die "$vars->{t_conf_file}: $!";
-while (<$cf>) {
-    $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/;
-}
-close $cf;
-my ($mpm) = grep { /^mpm_/ } sort keys %load;
-die "no MPM/usertrack LoadModule in $vars->{t_conf_file}"
-    unless $mpm && $load{usertrack_module};
 
 # httpd escapes the error message as it logs it (ap_escape_errorlog_item):
 # control characters as \t etc., bytes >= 0x80 as \xNN
@@ -133,30 +121,9 @@ my $n = 0;
 for my $c (@cases) {
     my ($lines, $want) = @$c;
     $n++;
-    my @head = (
-        qq{ServerRoot "$dir"},
-        qq{ServerName 127.0.0.1},
-        qq{Listen 127.0.0.1:1},
-        qq{DefaultRuntimeDir "$dir"},
-        qq{PidFile "$dir/httpd.pid"},
-        qq{ErrorLog "$dir/error_log"},
-        qq{DocumentRoot "$dir"},
-        qq{LoadModule $mpm "$load{$mpm}"},
-        qq{LoadModule usertrack_module "$load{usertrack_module}"},
-    );
     my @body = split /\n/, $lines;
-    my $line = @head + @body;                     # the faulty directive is the last line
-    my @tail;
-    push @tail, '</Directory>'   if $lines =~ /^<Directory/;
-    push @tail, '</Location>'    if $lines =~ /^<Location/;
-    push @tail, '</VirtualHost>' if $lines =~ /^<VirtualHost/;
-    my $file = "$dir/case$n.conf";
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh map { "$_\n" } @head, @body, @tail;
-    close $fh;
-
-    my $out = qx{"$httpd" -t -f "$file" 2>&1};
-    my $status = $? >> 8;
+    my $run = standalone_config_test($dir, "case$n", $lines);
+    my ($out, $status, $file, $line) = @$run{qw(out status file last_line)};   # the faulty directive is the last line
     my @out = split /\n/, $out;
     (my $label = $body[-1]) =~ s/\t/\\t/g;
 

@@ -15,7 +15,6 @@ use Apache::TestUtil;
 use UsertrackTest;
 
 my $vars  = Apache::Test::vars();
-my $httpd = $vars->{httpd};
 my $dir   = "$vars->{t_logs}/config_errors_new";
 File::Path::rmtree($dir);
 File::Path::mkpath($dir);
@@ -113,43 +112,14 @@ plan tests => 3 * @cases + 4 * @htaccess + 2, need_module 'mod_usertrack.c';
 ok t_cmp((stat $world)[2] & 07777, 0644, 'world.key is world-readable');
 ok t_cmp(-r $unreadable ? 'readable' : 'unreadable', 'unreadable', 'unreadable.key cannot be read by the test user');
 
-my %load;
-open my $cf, '<', $vars->{t_conf_file} or die "$vars->{t_conf_file}: $!";
-while (<$cf>) {
-    $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/;
-}
-close $cf;
-my ($mpm) = grep { /^mpm_/ } sort keys %load;
-die "no MPM/usertrack LoadModule in $vars->{t_conf_file}" unless $mpm && $load{usertrack_module};
 
 my $n = 0;
 for my $c (@cases) {
     my ($lines, $want) = @$c;
     $n++;
-    my @head = (
-        qq{ServerRoot "$dir"},
-        qq{ServerName 127.0.0.1},
-        qq{Listen 127.0.0.1:1},
-        qq{DefaultRuntimeDir "$dir"},
-        qq{PidFile "$dir/httpd.pid"},
-        qq{ErrorLog "$dir/error_log"},
-        qq{DocumentRoot "$dir"},
-        qq{LoadModule $mpm "$load{$mpm}"},
-        qq{LoadModule usertrack_module "$load{usertrack_module}"},
-    );
     my @body = split /\n/, $lines;
-    my $line = @head + @body;
-    my @tail;
-    push @tail, '</Directory>'   if $lines =~ /^<Directory/;
-    push @tail, '</Location>'    if $lines =~ /^<Location/;
-    push @tail, '</VirtualHost>' if $lines =~ /^<VirtualHost/;
-    my $file = "$dir/case$n.conf";
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh map { "$_\n" } @head, @body, @tail;
-    close $fh;
-
-    my $out = qx{"$httpd" -t -f "$file" 2>&1};
-    my $status = $? >> 8;
+    my $run = standalone_config_test($dir, "case$n", $lines);
+    my ($out, $status, $file, $line) = @$run{qw(out status file last_line)};   # the faulty directive is the last line
     my @out = split /\n/, $out;
     (my $label = $body[-1]) =~ s/\t/\\t/g;
     $label =~ s/\Q$dir\E/DIR/g;

@@ -282,3 +282,25 @@ fn the_decision_with_every_option_does_not_allocate() {
     assert!(seen > policies.len() * 20);
     assert_eq!(count, 0, "the decision allocated {count} times");
 }
+
+/// Issue 14: a request with the day's salt at hand (the keeper's answer, the ID) allocates nothing.
+#[test]
+fn a_cookieless_request_does_not_allocate() {
+    use mod_usertrack::core::cookieless::salt::Salt;
+    use mod_usertrack::core::cookieless::salt_keeper::{CacheAnswer, Plan, SaltKeeper};
+    use mod_usertrack::core::cookieless::utc_day::UtcDay;
+    use mod_usertrack::core::cookieless::visitor_id::{VisitorFields, cookieless_id};
+
+    let now = 1_796_212_800;
+    let day = UtcDay::of_unix_seconds(now);
+    let mut keeper = SaltKeeper::new();
+    keeper.plan(day, now);
+    keeper.consulted(day, now, CacheAnswer::Salt(Salt::new([9; 32])));
+    let user_agent = [b'M'; 150];
+    let fields = VisitorFields { server_name: b"www.example.com", client_ip: b"192.0.2.7", user_agent: &user_agent };
+    let allocations = allocations_during(|| {
+        let Plan::Use(salt) = keeper.plan(day, now + 1) else { panic!("the salt is held") };
+        cookieless_id(&salt, &fields)
+    });
+    assert_eq!(allocations, 0);
+}

@@ -3,6 +3,7 @@
 pub mod byte_writer;
 pub mod clickpath;
 pub mod config_words;
+pub mod cookieless;
 pub mod cookie_inject;
 pub mod cookie_scan;
 pub mod cookie_value;

@@ -155,12 +155,22 @@ pub enum FlagDirective {
     Renew,
     Validate,
     SignAcceptUnsigned,
+    /// `CookielessTracking`: a cookieless ID where `CookieTracking` is off.
+    Cookieless,
 }
 
 impl FlagDirective {
     /// Every one, in the order of the module's command table (`src/ffi/directives.rs`).
-    pub const ALL: [Self; 7] =
-        [Self::Tracking, Self::Secure, Self::HttpOnly, Self::Inject, Self::Renew, Self::Validate, Self::SignAcceptUnsigned];
+    pub const ALL: [Self; 8] = [
+        Self::Tracking,
+        Self::Secure,
+        Self::HttpOnly,
+        Self::Inject,
+        Self::Renew,
+        Self::Validate,
+        Self::SignAcceptUnsigned,
+        Self::Cookieless,
+    ];
 }
 
 /// A key ring read at config time, compared by identity: two scopes sign alike only if they
@@ -193,6 +203,7 @@ pub struct DirSettings<S> {
     pub validate: Option<bool>,
     pub sign_keys: Option<SigningKeys>,
     pub accept_unsigned: Option<bool>,
+    pub cookieless: Option<bool>,
 }
 
 impl<S: Copy> DirSettings<S> {
@@ -212,6 +223,7 @@ impl<S: Copy> DirSettings<S> {
         validate: None,
         sign_keys: None,
         accept_unsigned: None,
+        cookieless: None,
     };
 
     /// `self` is the enclosing scope; whatever `inner` sets wins.
@@ -232,6 +244,7 @@ impl<S: Copy> DirSettings<S> {
             validate: inner.validate.or(self.validate),
             sign_keys: inner.sign_keys.or(self.sign_keys),
             accept_unsigned: inner.accept_unsigned.or(self.accept_unsigned),
+            cookieless: inner.cookieless.or(self.cookieless),
         }
     }
 
@@ -253,6 +266,7 @@ impl<S: Copy> DirSettings<S> {
             validate,
             sign_keys,
             accept_unsigned,
+            cookieless,
         } = self;
         tracking.is_none()
             && name.is_none()
@@ -269,10 +283,17 @@ impl<S: Copy> DirSettings<S> {
             && validate.is_none()
             && sign_keys.is_none()
             && accept_unsigned.is_none()
+            && cookieless.is_none()
     }
 
     pub fn tracking_enabled(&self) -> bool {
         self.tracking == Some(true)
+    }
+
+    /// A cookieless ID is given where `CookielessTracking` is on and `CookieTracking` is not:
+    /// where the cookie is on, nothing changes.
+    pub fn cookieless_enabled(&self) -> bool {
+        self.cookieless == Some(true) && !self.tracking_enabled()
     }
 
     /// Validates and stores one directive's argument. `keep` copies the argument into the
@@ -317,6 +338,7 @@ impl<S: Copy> DirSettings<S> {
             FlagDirective::Renew => &mut self.renew,
             FlagDirective::Validate => &mut self.validate,
             FlagDirective::SignAcceptUnsigned => &mut self.accept_unsigned,
+            FlagDirective::Cookieless => &mut self.cookieless,
         };
         *field = Some(on);
     }
@@ -537,5 +559,25 @@ mod tests {
         assert_eq!(outer.merged_with(&Settings::UNSET), outer);
         assert_eq!(Settings::UNSET.merged_with(&outer), outer);
         assert!(!Settings::UNSET.tracking_enabled());
+    }
+
+    #[test]
+    fn cookieless_tracking_merges_and_yields_to_the_cookie() {
+        let mut outer = Settings::UNSET;
+        outer.apply_flag(FlagDirective::Cookieless, true);
+        assert!(!outer.is_unset());
+        assert!(outer.cookieless_enabled(), "on, and CookieTracking unset (off)");
+        let mut consented = Settings::UNSET;
+        consented.apply_flag(FlagDirective::Tracking, true);
+        let merged = outer.merged_with(&consented);
+        assert_eq!(merged.cookieless, Some(true), "inherited");
+        assert!(!merged.cookieless_enabled(), "where the cookie is on, nothing changes");
+        let mut declined = Settings::UNSET;
+        declined.apply_flag(FlagDirective::Tracking, false);
+        assert!(merged.merged_with(&declined).cookieless_enabled());
+        let mut off = Settings::UNSET;
+        off.apply_flag(FlagDirective::Cookieless, false);
+        assert!(!outer.merged_with(&off).cookieless_enabled());
+        assert!(!Settings::UNSET.cookieless_enabled());
     }
 }

@@ -6,15 +6,18 @@ use std::ffi::{c_char, c_int, c_void};
 use super::bindings::{ACCESS_CONF, RSRC_CONF, ap_server_root_relative, cmd_parms};
 use super::dir_config::DirConfig;
 use super::guard::{catching, fault_point};
+use super::salt_cache::create_cache;
+use super::server_config::server_config;
 use super::log;
 use super::pool::{PoolStr, alloc_value, c_bytes, error_message};
+use crate::core::cookieless::salt_cache::{SaltCacheError, SaltCacheSpec};
 use crate::core::settings::{FlagDirective, SigningKeys, TextDirective};
 use crate::core::signing::{KeyFileError, KeyRing};
 
 /// Indexed by `cmd_data` of the TAKE1 entries in the command table.
 pub const TEXT_DIRECTIVES: [TextDirective; 7] = TextDirective::ALL;
 /// Indexed by `cmd_data` of the FLAG entries in the command table.
-pub const FLAG_DIRECTIVES: [FlagDirective; 7] = FlagDirective::ALL;
+pub const FLAG_DIRECTIVES: [FlagDirective; 8] = FlagDirective::ALL;
 
 /// `handler`: the callback's name; the directive's comes from the command table.
 fn log_panic(cmd: *mut cmd_parms, handler: &str, panic: &str) {
@@ -73,6 +76,17 @@ pub unsafe extern "C" fn set_flag(cmd: *mut cmd_parms, dir: *mut c_void, on: c_i
             let directive = FLAG_DIRECTIVES[(*cmd).info as usize];
             let Some(config) = dir.cast::<DirConfig>().as_mut() else { return internal_error(cmd) };
             config.change_settings((*cmd).pool, |settings| settings.apply_flag(directive, on != 0));
+            // A server config that turns cookieless tracking on needs the salt cache (the
+            // default one, unless CookielessSaltCache names another). Not from .htaccess: the
+            // cache is made before the server starts.
+            let from_server_config = (*cmd).override_ & (RSRC_CONF | ACCESS_CONF) != 0;
+            if directive == FlagDirective::Cookieless
+                && on != 0
+                && from_server_config
+                && let Some(server) = server_config((*cmd).server)
+            {
+                server.salt_cache.want();
+            }
             std::ptr::null()
         },
         |panic| log_panic(cmd, "set_flag", panic),
@@ -112,6 +126,33 @@ pub unsafe extern "C" fn set_sign_key_file(cmd: *mut cmd_parms, dir: *mut c_void
             }
         },
         |panic| log_panic(cmd, "set_sign_key_file", panic),
+        || internal_error(cmd),
+    )
+}
+
+/// `CookielessSaltCache provider[:arguments]`: main server config only. The provider is looked
+/// up and its cache created now, so `apache2 -t` reports a missing module or bad arguments.
+pub unsafe extern "C" fn set_salt_cache(cmd: *mut cmd_parms, _dir: *mut c_void, arg: *const c_char) -> *const c_char {
+    catching(
+        || unsafe {
+            fault_point("set_salt_cache", std::ptr::null_mut());
+            let pool = (*cmd).pool;
+            let created = if (*(*cmd).server).is_virtual != 0 {
+                Err(SaltCacheError::NotInVirtualHost)
+            } else {
+                SaltCacheSpec::parse(c_bytes(arg).unwrap_or_default())
+                    .and_then(|spec| create_cache(spec, true, pool, (*cmd).temp_pool))
+            };
+            match (created, server_config((*cmd).server)) {
+                (Ok(cache), Some(server)) => {
+                    server.salt_cache.configure(cache);
+                    std::ptr::null()
+                }
+                (Ok(_), None) => internal_error(cmd),
+                (Err(error), _) => error_message(pool, &error.to_string()),
+            }
+        },
+        |panic| log_panic(cmd, "set_salt_cache", panic),
         || internal_error(cmd),
     )
 }

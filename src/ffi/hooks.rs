@@ -13,15 +13,17 @@ use std::ffi::{c_char, c_int};
 use std::mem::MaybeUninit;
 
 use super::bindings::{
-    DECLINED, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
+    DECLINED, HTTP_INTERNAL_SERVER_ERROR, OK, apr_pool_t, apr_table_addn, apr_table_setn, apr_table_t, apr_table_unset, request_rec, server_rec,
 };
 use super::clickpath::server_config::make_all_ready;
 use super::clickpath::translate_hook::seed_counter;
 use super::cookie_header::{CookieLookup, cookie_header};
+use super::cookieless::cookieless_visit;
 use super::dir_config::{DirConfig, dir_config};
 use super::guard::{catching, fault_point, server_hook};
 use super::log;
 use super::pool::{PoolStr, alloc_slot_with_copy, alloc_uninit, alloc_value, c_bytes};
+use super::salt_cache_hooks::{attach_salt_cache, start_salt_cache};
 use super::request_state::{self, RequestState, SettledId, settled_before_redirect};
 use super::shared_clock::{ensure_shared_clock, shared_clock};
 use super::table;
@@ -174,7 +176,11 @@ unsafe fn track(r: *mut request_rec) -> c_int {
     let mut state = unsafe { request_state::state(r) };
     if !config.settings().tracking_enabled() {
         unsafe { retire_early_notes(r, state.as_deref()) };
-        if let Some(state) = state {
+        if config.settings().cookieless_enabled() {
+            unsafe { cookieless_visit(r, config) };
+            // Decided, so the hooks after fixups do not look again.
+            unsafe { record(r, state.take(), RequestState::Decided { settled: None }) };
+        } else if let Some(state) = state {
             *state = RequestState::Decided { settled: None };
         }
         return DECLINED;
@@ -344,6 +350,9 @@ unsafe fn observe(r: *mut request_rec) {
         return;
     }
     unsafe { retire_early_notes(r, state.as_deref()) };
+    if let Some(config) = config.filter(|config| config.settings().cookieless_enabled()) {
+        unsafe { cookieless_visit(r, config) };
+    }
     let tracked = config.filter(|config| config.settings().tracking_enabled());
     let settled = tracked.and_then(|config| match unsafe { found_now(r, config) } {
         Some(Found { value, judgement: Judgement::Accepted { id, .. } }) => {
@@ -395,7 +404,7 @@ pub unsafe extern "C" fn log_transaction(r: *mut request_rec) -> c_int {
 }
 
 pub unsafe extern "C" fn post_config(
-    _pconf: *mut apr_pool_t,
+    pconf: *mut apr_pool_t,
     _plog: *mut apr_pool_t,
     _ptemp: *mut apr_pool_t,
     server: *mut server_rec,
@@ -407,16 +416,23 @@ pub unsafe extern "C" fn post_config(
         if ensure_shared_clock(server).is_none() {
             log::server(server, log::WARNING, "no shared memory for the legacy ID clock: legacy IDs may repeat");
         }
+        if let Err(message) = start_salt_cache(server, pconf) {
+            log::server(server, log::ERR, &format!("CookielessTracking: {message}"));
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         OK
     };
     server_hook(server, "post_config", body, || OK)
 }
 
-pub unsafe extern "C" fn child_init(_pool: *mut apr_pool_t, server: *mut server_rec) {
-    let body = || {
+pub unsafe extern "C" fn child_init(pool: *mut apr_pool_t, server: *mut server_rec) {
+    let body = || unsafe {
         fault_point("child_init", std::ptr::null_mut());
         reseed_after_fork();
         seed_counter();
+        if let Err(message) = attach_salt_cache(server, pool) {
+            log::server(server, log::ERR, &format!("CookielessTracking: {message}; cookieless IDs are off in this process"));
+        }
     };
     // An atomic increment: the child must not keep the generator state of its parent.
     server_hook(server, "child_init", body, reseed_after_fork)

@@ -4,6 +4,7 @@
 pub mod bindings;
 mod clickpath;
 mod cookie_header;
+mod cookieless;
 mod dir_config;
 mod directives;
 mod guard;
@@ -12,6 +13,10 @@ mod log;
 mod module;
 mod pool;
 mod request_state;
+mod restart_carry;
+mod salt_cache;
+mod salt_cache_hooks;
+mod server_config;
 mod shared_clock;
 mod table;
 

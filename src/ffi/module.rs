@@ -7,18 +7,20 @@ use std::ptr::{null, null_mut, without_provenance_mut};
 
 use super::bindings::{
     APR_HOOK_MIDDLE, APR_HOOK_REALLY_FIRST, MODULE_MAGIC_COOKIE, MODULE_MAGIC_NUMBER_MAJOR,
-    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, ap_filter_type, ap_hook_child_init, ap_hook_fixups, ap_hook_insert_error_filter,
-    ap_hook_insert_filter, ap_hook_log_transaction, ap_hook_post_config, ap_hook_post_read_request, ap_hook_translate_name,
-    ap_register_output_filter, apr_pool_t, cmd_func, cmd_how, command_rec, module,
+    MODULE_MAGIC_NUMBER_MINOR, OR_FILEINFO, RSRC_CONF, ap_filter_type, ap_hook_check_config, ap_hook_child_init,
+    ap_hook_fixups, ap_hook_insert_error_filter, ap_hook_insert_filter, ap_hook_log_transaction, ap_hook_post_config,
+    ap_hook_post_read_request, ap_hook_pre_config, ap_hook_translate_name, ap_register_output_filter, apr_pool_t, cmd_func,
+    cmd_how, command_rec, module,
 };
 use super::dir_config::{create_dir_config, merge_dir_config};
-use super::directives::{set_flag, set_sign_key_file, set_text};
+use super::directives::{set_flag, set_salt_cache, set_sign_key_file, set_text};
 use super::guard::catching;
 use super::clickpath::commands::CLICKPATH_COMMANDS;
 use super::clickpath::output_filter::{FILTER_NAME, filter as clickpath_filter, insert_filter};
-use super::clickpath::server_config::{create_server_config, merge_server_config};
 use super::clickpath::translate_hook::translate_name;
 use super::hooks::{child_init, fixups, insert_error_filter, log_transaction, post_config, post_read_request};
+use super::salt_cache_hooks::{check_config, pre_config};
+use super::server_config::{create_server_config, merge_server_config};
 use super::log;
 
 /// httpd writes `module_index`, `next` and `dynamic_load_handle` into the struct, so it must sit
@@ -72,7 +74,7 @@ const fn command_with(
 
 /// Stock order, names and help texts (shown by mod_info and in "takes one argument" errors);
 /// the indexes select the entry in `directives::TEXT_DIRECTIVES` / `FLAG_DIRECTIVES`.
-const COOKIE_COMMANDS: [command_rec; 15] = [
+const COOKIE_COMMANDS: [command_rec; 17] = [
     command(c"CookieExpires", cmd_how::TAKE1, 0, c"an expiry date code"),
     command(c"CookieDomain", cmd_how::TAKE1, 1, c"domain to which this cookie applies"),
     command(c"CookieStyle", cmd_how::TAKE1, 2, c"'Netscape', 'Cookie' (RFC2109), or 'Cookie2' (RFC2965)"),
@@ -94,6 +96,17 @@ const COOKIE_COMMANDS: [command_rec; 15] = [
         0,
         c"file of base64 keys, one a line: the first signs IDs, all verify",
     ),
+    command(c"CookielessTracking", cmd_how::FLAG, 7, c"whether visitors without the tracking cookie get a daily cookieless ID"),
+    command_rec {
+        req_override: RSRC_CONF,
+        ..command_with(
+            c"CookielessSaltCache",
+            cmd_func { take1: Some(set_salt_cache) },
+            cmd_how::TAKE1,
+            0,
+            c"socache provider[:arguments] sharing the daily cookieless salt (default shmcb)",
+        )
+    },
 ];
 
 const TERMINATOR: command_rec = command_rec {
@@ -124,6 +137,8 @@ static COMMANDS: CommandTable = command_table();
 unsafe extern "C" fn register_hooks(_pool: *mut apr_pool_t) {
     // SAFETY: called by httpd while loading the module; NULL predecessor/successor lists.
     let register = || unsafe {
+        ap_hook_pre_config(Some(pre_config), null(), null(), APR_HOOK_MIDDLE);
+        ap_hook_check_config(Some(check_config), null(), null(), APR_HOOK_MIDDLE);
         ap_hook_post_config(Some(post_config), null(), null(), APR_HOOK_MIDDLE);
         ap_hook_post_read_request(Some(post_read_request), null(), null(), APR_HOOK_REALLY_FIRST);
         ap_hook_fixups(Some(fixups), null(), null(), APR_HOOK_REALLY_FIRST);

@@ -15,6 +15,7 @@ our @EXPORT = qw(
     log_entry log_entries id_time id_seconds netscape_date keepalive_agent
     env_entry cgi_vars error_log_size error_log_since parse_netscape_date
     $UUID4_RE $UUID7_RE $LEGACY_RE $TAG_RE random_id_key
+    $COOKIELESS_RE cookieless_entry cookieless_entries standalone_config_test
 );
 
 # Issue 9 ID formats and the signature tag (22 characters of base64url).
@@ -247,6 +248,74 @@ sub netscape_date {
     my @mo = qw(Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec);
     return sprintf '%s, %02d-%s-%02d %02d:%02d:%02d GMT',
         $wd[$g[6]], $g[3], $mo[$g[4]], $g[5] % 100, $g[2], $g[1], $g[0];
+}
+
+# Issue 14: a cookieless ID, and the lines of t/logs/usertrack_cookieless_log.
+our $COOKIELESS_RE = qr/cl-[A-Za-z0-9_-]{22}/;
+my @CL_FIELDS = qw(tag vhost pid tid cookie id new cookieless set_cookie status);
+sub cookieless_entries {
+    my ($tag_re, $want, $timeout) = @_;
+    $want //= 1;
+    $timeout //= 5;
+    my $file = Apache::Test::vars('t_logs') . '/usertrack_cookieless_log';
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (1) {
+        my @found;
+        if (open my $fh, '<', $file) {
+            while (my $line = <$fh>) {
+                next unless $line =~ /^$tag_re\|/;
+                chomp $line;
+                my @f = split /\|/, $line, scalar @CL_FIELDS;
+                next unless @f == @CL_FIELDS;
+                my %e; @e{@CL_FIELDS} = @f;
+                push @found, \%e;
+            }
+            close $fh;
+        }
+        return @found if @found >= $want || Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+sub cookieless_entry { (cookieless_entries(qr/\Q$_[0]\E/, 1, $_[1]))[0] }
+
+# `httpd -t` on a standalone config (t/config_errors*.t, t/cookieless_config.t): a minimal
+# server in $dir with the suite's MPM and module under test, then $lines (a section left open on
+# the first line is closed). Returns { out, status, file, head_lines, last_line }.
+sub standalone_config_test {
+    my ($dir, $name, $lines) = @_;
+    my $conf = Apache::Test::vars('t_conf_file');
+    my %load;
+    open my $cf, '<', $conf or die "$conf: $!";
+    while (<$cf>) {
+        $load{$1} = $2 if /^\s*LoadModule\s+(\w+)\s+"?([^"\s]+)"?/;
+    }
+    close $cf;
+    my ($mpm) = grep { /^mpm_/ } sort keys %load;
+    die "no MPM/usertrack LoadModule in $conf" unless $mpm && $load{usertrack_module};
+    my @head = (
+        qq{ServerRoot "$dir"},
+        qq{ServerName 127.0.0.1},
+        qq{Listen 127.0.0.1:1},
+        qq{DefaultRuntimeDir "$dir"},
+        qq{PidFile "$dir/httpd.pid"},
+        qq{ErrorLog "$dir/error_log"},
+        qq{DocumentRoot "$dir"},
+        qq{LoadModule $mpm "$load{$mpm}"},
+        qq{LoadModule usertrack_module "$load{usertrack_module}"},
+    );
+    my @body = split /\n/, $lines;
+    my @tail;
+    push @tail, '</Directory>'   if $lines =~ /^<Directory/;
+    push @tail, '</Location>'    if $lines =~ /^<Location/;
+    push @tail, '</VirtualHost>' if $lines =~ /^<VirtualHost/;
+    my $file = "$dir/$name.conf";
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh map { "$_\n" } @head, @body, @tail;
+    close $fh;
+    my $httpd = Apache::Test::vars('httpd');
+    my $out = qx{"$httpd" -t -f "$file" 2>&1};
+    return { out => $out, status => $? >> 8, file => $file, head_lines => scalar @head,
+             last_line => @head + @body };
 }
 
 1;

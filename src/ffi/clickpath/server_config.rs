@@ -1,15 +1,15 @@
-//! The per-server config record: `core::clickpath::settings::ServerClickPath` in the config
-//! pool (dropped by a pool cleanup: it owns tables and regexes). No merging: a vhost with
-//! ClickPath directives has its own record, one without shares the main server's.
+//! ClickPath's part of the per-server config record (`super::super::server_config`):
+//! `core::clickpath::settings::ServerClickPath` in the config pool (dropped by a pool cleanup: it
+//! owns tables and regexes). No merging: a vhost with ClickPath directives has its own record,
+//! one without shares the main server's.
 
 use std::ffi::c_void;
-use std::ptr::null_mut;
 
 use super::super::bindings::{apr_pool_cleanup_null, apr_pool_cleanup_register, apr_pool_t, apr_status_t, server_rec};
 use super::super::guard::catching;
 use super::super::log;
-use super::super::module::module_index;
-use super::super::pool::{alloc_value, config_slot};
+use super::super::pool::alloc_value;
+use super::super::server_config::server_config;
 use crate::core::clickpath::settings::ServerClickPath;
 
 unsafe extern "C" fn drop_record(data: *mut c_void) -> apr_status_t {
@@ -25,7 +25,7 @@ unsafe extern "C" fn drop_record(data: *mut c_void) -> apr_status_t {
 ///
 /// # Safety
 /// `pool` is a live APR pool.
-unsafe fn new_record(pool: *mut apr_pool_t) -> *mut ServerClickPath {
+pub unsafe fn new_record(pool: *mut apr_pool_t) -> *mut ServerClickPath {
     let record = unsafe { alloc_value(pool, ServerClickPath::Unset) };
     unsafe { apr_pool_cleanup_register(pool, record.cast(), Some(drop_record), Some(apr_pool_cleanup_null)) };
     record
@@ -36,27 +36,8 @@ unsafe fn new_record(pool: *mut apr_pool_t) -> *mut ServerClickPath {
 /// # Safety
 /// `server` is a live server whose config vector was built while this module was loaded.
 pub unsafe fn record<'a>(server: *const server_rec) -> Option<&'a mut ServerClickPath> {
-    unsafe { (*config_slot((*server).module_config.cast(), module_index())).cast::<ServerClickPath>().as_mut() }
-}
-
-pub unsafe extern "C" fn create_server_config(pool: *mut apr_pool_t, _server: *mut server_rec) -> *mut c_void {
-    catching(
-        || unsafe { new_record(pool).cast() },
-        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("create_server_config: {panic}")) },
-        null_mut,
-    )
-}
-
-/// The vhost's own record if it has any ClickPath directive, else the main server's.
-pub unsafe extern "C" fn merge_server_config(_pool: *mut apr_pool_t, main: *mut c_void, vhost: *mut c_void) -> *mut c_void {
-    catching(
-        || unsafe {
-            let effective = ServerClickPath::effective(&*main.cast::<ServerClickPath>(), &*vhost.cast::<ServerClickPath>());
-            std::ptr::from_ref(effective).cast_mut().cast()
-        },
-        |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("merge_server_config: {panic}")) },
-        || vhost,
-    )
+    let config = unsafe { server_config(server) }?;
+    unsafe { config.clickpath.as_mut() }
 }
 
 /// post_config: every server's record becomes `Ready` (shared records once).

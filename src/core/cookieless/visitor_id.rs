@@ -1,0 +1,173 @@
+//! The cookieless visitor ID: `cl-` and 22 base64url characters.
+//!
+//! ID = base64url(first 128 bits of HMAC-SHA256(day's salt, len(server name) || server name ||
+//! len(client address) || client address || len(User-Agent) || User-Agent)), each length a
+//! 4-byte big-endian count, so that no two different field triples hash the same bytes
+//! (`ab`,`c` and `a`,`bc` would otherwise run into each other).
+//!
+//! HMAC-SHA256 because it is the standard keyed PRF (RFC 2104), already here for signed IDs
+//! (RustCrypto's `hmac`/`sha2`), and a salt of 32 bytes is exactly its block-size-safe key.
+//! 128 bits keep collisions out of reach for any day's visitors (a birthday bound of 2^64).
+//!
+//! The shape cannot be mistaken for a cookie ID: no cookie format has a `cl-` prefix without a
+//! dot (`apache`, `legacy`) or 36 characters with hyphens at fixed places (`uuid`), and
+//! `id_format::has_id_shape` rejects it, so a client that sends it back as a cookie under
+//! `CookieValidate` gets a fresh cookie ID rather than being counted as that visitor.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::Mac;
+
+use super::salt::Salt;
+
+pub const PREFIX: &[u8; 3] = b"cl-";
+const TRUNCATED_LEN: usize = 16;
+const ENCODED_LEN: usize = 22;
+pub const COOKIELESS_ID_LEN: usize = PREFIX.len() + ENCODED_LEN;
+
+/// What the ID is made of, as the request brought it.
+#[derive(Clone, Copy, Debug)]
+pub struct VisitorFields<'a> {
+    /// The serving virtual host's ServerName (not the Host header, not the port).
+    pub server_name: &'a [u8],
+    /// `useragent_ip`, so mod_remoteip is honoured.
+    pub client_ip: &'a [u8],
+    /// Empty when the request has none.
+    pub user_agent: &'a [u8],
+}
+
+/// A cookieless ID in a fixed block (no heap), followed by a NUL so it can go to httpd as is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CookielessId {
+    text: [u8; COOKIELESS_ID_LEN + 1],
+}
+
+impl CookielessId {
+    pub fn bytes(&self) -> &[u8] {
+        &self.text[..COOKIELESS_ID_LEN]
+    }
+
+    /// The ID and its terminating NUL.
+    pub fn with_nul(&self) -> &[u8; COOKIELESS_ID_LEN + 1] {
+        &self.text
+    }
+}
+
+impl std::fmt::Debug for CookielessId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CookielessId({})", String::from_utf8_lossy(self.bytes()))
+    }
+}
+
+fn length_prefix(field: &[u8]) -> [u8; 4] {
+    // A field longer than 4 GiB cannot reach here (httpd caps header lines far below that).
+    u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// The visitor's ID for the day `salt` belongs to.
+pub fn cookieless_id(salt: &Salt, fields: &VisitorFields) -> CookielessId {
+    let mut mac = salt.prepared().clone();
+    for field in [fields.server_name, fields.client_ip, fields.user_agent] {
+        mac.update(&length_prefix(field));
+        mac.update(field);
+    }
+    let digest = mac.finalize().into_bytes();
+    let mut text = [0u8; COOKIELESS_ID_LEN + 1];
+    text[..PREFIX.len()].copy_from_slice(PREFIX);
+    URL_SAFE_NO_PAD
+        .encode_slice(&digest[..TRUNCATED_LEN], &mut text[PREFIX.len()..COOKIELESS_ID_LEN])
+        .expect("16 bytes are 22 characters");
+    CookielessId { text }
+}
+
+/// Whether `value` has the cookieless ID's shape.
+pub fn has_cookieless_shape(value: &[u8]) -> bool {
+    value.len() == COOKIELESS_ID_LEN
+        && value.starts_with(PREFIX)
+        && value[PREFIX.len()..].iter().all(|&byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::id_format::has_id_shape;
+    use crate::core::token::is_token;
+
+    /// Bytes 0x00..=0x1f.
+    fn salt_0_to_31() -> Salt {
+        Salt::new(std::array::from_fn(|index| index as u8))
+    }
+
+    fn fields<'a>(server_name: &'a str, client_ip: &'a str, user_agent: &'a str) -> VisitorFields<'a> {
+        VisitorFields { server_name: server_name.as_bytes(), client_ip: client_ip.as_bytes(), user_agent: user_agent.as_bytes() }
+    }
+
+    /// Computed independently with Python:
+    /// `hmac.new(bytes(range(32)), b"\0\0\0\x0bexample.com\0\0\0\x09192.0.2.7\0\0\0\x0bMozilla/5.0",
+    /// hashlib.sha256).digest()[:16]`, in `base64.urlsafe_b64encode` without the padding.
+    #[test]
+    fn known_answer() {
+        let id = cookieless_id(&salt_0_to_31(), &fields("example.com", "192.0.2.7", "Mozilla/5.0"));
+        assert_eq!(id.bytes(), b"cl-Fvb50vmLBwNve9WbC9HnSg");
+    }
+
+    /// An empty User-Agent still has its length prefix: four zero bytes.
+    #[test]
+    fn known_answer_without_user_agent() {
+        let id = cookieless_id(&salt_0_to_31(), &fields("example.com", "192.0.2.7", ""));
+        assert_eq!(id.bytes(), b"cl-Fdsm81hLIEP88qJs7T41VQ");
+    }
+
+    #[test]
+    fn fields_cannot_run_into_each_other() {
+        let salt = salt_0_to_31();
+        let split = [("ab", "c", "d"), ("a", "bc", "d"), ("a", "b", "cd"), ("abc", "", "d"), ("", "abc", "d")];
+        let ids: Vec<_> = split.iter().map(|(s, c, u)| cookieless_id(&salt, &fields(s, c, u))).collect();
+        for (index, id) in ids.iter().enumerate() {
+            for other in &ids[index + 1..] {
+                assert_ne!(id, other);
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_and_the_salt_change_the_id() {
+        let salt = salt_0_to_31();
+        let base = cookieless_id(&salt, &fields("example.com", "192.0.2.7", "UA"));
+        assert_eq!(base, cookieless_id(&salt, &fields("example.com", "192.0.2.7", "UA")));
+        assert_ne!(base, cookieless_id(&salt, &fields("example.org", "192.0.2.7", "UA")));
+        assert_ne!(base, cookieless_id(&salt, &fields("example.com", "192.0.2.8", "UA")));
+        assert_ne!(base, cookieless_id(&salt, &fields("example.com", "192.0.2.7", "UA2")));
+        assert_ne!(base, cookieless_id(&Salt::new([7; 32]), &fields("example.com", "192.0.2.7", "UA")));
+    }
+
+    #[test]
+    fn the_shape_is_cookie_safe_and_no_cookie_id() {
+        let salt = salt_0_to_31();
+        for user_agent in ["", "Mozilla/5.0", "x", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"] {
+            for client_ip in ["192.0.2.7", "2001:db8::7", ""] {
+                let id = cookieless_id(&salt, &fields("site.test", client_ip, user_agent));
+                let bytes = id.bytes();
+                assert_eq!(bytes.len(), 25);
+                assert!(has_cookieless_shape(bytes), "{id:?}");
+                assert!(is_token(bytes), "a cookie-safe token: {id:?}");
+                assert!(!has_id_shape(bytes), "never a cookie ID's shape: {id:?}");
+                assert_eq!(id.with_nul()[25], 0);
+            }
+        }
+    }
+
+    #[test]
+    fn cookie_ids_do_not_have_the_cookieless_shape() {
+        for cookie_id in [
+            &b"d2e9002.660d2e900a927"[..],
+            b"192.0.2.7.1795308822412345",
+            b"3f1c9a4e-5b2d-4e8f-9a1b-7c6d5e4f3a2b",
+            b"cl-AAAAAAAAAAAAAAAAAAAAA",
+            b"cl-AAAAAAAAAAAAAAAAAAAAA.A",
+            b"xl-AAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(!has_cookieless_shape(cookie_id), "{}", String::from_utf8_lossy(cookie_id));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The request path of `CookielessTracking`: where it is on and `CookieTracking` is off, the
+//! day's cookieless ID goes into the notes and `USERTRACK_ID`, `USERTRACK_COOKIELESS=1` marks
+//! it and `USERTRACK_NEW` is unset. Never a Set-Cookie, never a Cookie header change.
+
+use super::bindings::{ap_server_conf, apr_table_get, apr_table_setn, apr_table_unset, request_rec};
+use super::dir_config::DirConfig;
+use super::pool::{PoolStr, c_bytes};
+use super::server_config::{SaltCache, server_config};
+use crate::core::cookieless::utc_day::UtcDay;
+use crate::core::cookieless::visitor_id::{VisitorFields, cookieless_id};
+
+/// The request's clock in unix seconds: httpd's request time (no system call).
+unsafe fn request_seconds(r: *mut request_rec) -> i64 {
+    let seconds = unsafe { (*r).request_time } / 1_000_000;
+    seconds + unsafe { test_clock_offset(r) }
+}
+
+/// Test builds only (`--features test-clock`): `USERTRACK_TEST_CLOCK_OFFSET` in the request's
+/// environment (SetEnvIf) moves its clock by that many seconds, so a test can ask for tomorrow.
+#[cfg(feature = "test-clock")]
+unsafe fn test_clock_offset(r: *mut request_rec) -> i64 {
+    let value = unsafe { apr_table_get((*r).subprocess_env, c"USERTRACK_TEST_CLOCK_OFFSET".as_ptr()) };
+    unsafe { c_bytes(value) }.and_then(|bytes| std::str::from_utf8(bytes).ok()?.parse().ok()).unwrap_or(0)
+}
+
+#[cfg(not(feature = "test-clock"))]
+unsafe fn test_clock_offset(_r: *mut request_rec) -> i64 {
+    0
+}
+
+/// Gives the request its cookieless ID, if the day's salt is at hand; otherwise the request is
+/// served untracked (`-` in the log).
+///
+/// # Safety
+/// `r` is a live main request and `config` its settings, with cookieless tracking on.
+pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
+    let main_server = unsafe { ap_server_conf };
+    if main_server.is_null() {
+        return;
+    }
+    let Some(SaltCache::Ready(runtime)) = (unsafe { server_config(main_server) }).map(|config| config.salt_cache) else {
+        return;
+    };
+    let now = unsafe { request_seconds(r) };
+    let Some(salt) = (unsafe { (*runtime).salt_for(r, UtcDay::of_unix_seconds(now), now) }) else { return };
+    let fields = unsafe {
+        VisitorFields {
+            server_name: c_bytes((*(*r).server).server_hostname).unwrap_or_default(),
+            client_ip: c_bytes((*r).useragent_ip).unwrap_or_default(),
+            user_agent: c_bytes(apr_table_get((*r).headers_in, c"User-Agent".as_ptr())).unwrap_or_default(),
+        }
+    };
+    let id = cookieless_id(&salt, &fields);
+    unsafe {
+        let id = PoolStr::copy((*r).pool, id.bytes()).as_ptr();
+        apr_table_setn((*r).notes, c"cookie".as_ptr(), id);
+        apr_table_setn((*r).notes, config.cookie_name().as_ptr(), id);
+        apr_table_setn((*r).subprocess_env, c"USERTRACK_ID".as_ptr(), id);
+        apr_table_setn((*r).subprocess_env, c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr());
+        apr_table_unset((*r).subprocess_env, c"USERTRACK_NEW".as_ptr());
+    }
+}
