@@ -12,14 +12,22 @@
 use fuzz_input::fields;
 use libfuzzer_sys::fuzz_target;
 use mod_usertrack::core::clickpath::rewrite::body::BodyRewriter;
+use mod_usertrack::core::clickpath::rewrite::cache::PatternCache;
 use mod_usertrack::core::clickpath::rewrite::{RewriteContext, SessionKind};
 
 const SESSION_PATH: &[u8] = b"/-S:s9NNNd:ID\x00";
 const BASE: &[u8] = b"/dir/\x01";
 const HOSTS: [&[u8]; 4] = [b"", b"h", b"www.example.com:8080", b"H\xe9.x"];
 
+/// The patterns compiled once per host and kind, as the filter keeps them.
+fn patterns() -> &'static PatternCache {
+    static PATTERNS: std::sync::OnceLock<PatternCache> = std::sync::OnceLock::new();
+    PATTERNS.get_or_init(PatternCache::default)
+}
+
 fn rewrite(context: RewriteContext, pieces: &[&[u8]]) -> Vec<u8> {
-    let mut rewriter = BodyRewriter::new(context).expect("the patterns compile for any host");
+    let patterns = patterns().body(&context).expect("the patterns compile for any host");
+    let mut rewriter = BodyRewriter::with_patterns(patterns, context);
     let mut out = Vec::new();
     let mut emit = |bytes: &[u8]| out.extend_from_slice(bytes);
     for piece in pieces {
