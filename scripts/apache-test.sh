@@ -30,8 +30,8 @@ TEST_USER=usertrack-test
 PASS_TIMEOUT=${PASS_TIMEOUT:-300}
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # run again under the event MPM (threads, mod_cgid): minting, uniqueness, CGI-facing features,
-# hostile requests
-EVENT_TESTS=(t/uniqueness.t t/uniqueness_legacy.t t/id_formats.t t/inject.t t/session.t t/hostile.t)
+# hostile requests, ClickPath
+EVENT_TESTS=(t/uniqueness.t t/uniqueness_legacy.t t/id_formats.t t/inject.t t/session.t t/hostile.t t/clickpath/*.t)
 
 die() { echo "apache-test.sh: $*" >&2; exit 1; }
 
