@@ -35,8 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import httpd_instance  # noqa: E402
+import bench  # noqa: E402
 from bench import callgrind_total  # noqa: E402
-from httpd_instance import HTTPD  # noqa: E402
 
 TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
 OURS_SO = os.path.abspath(os.environ.get("MODULE_SO", os.path.join(TARGET_DIR, "release/libmod_usertrack.so")))
@@ -46,32 +46,6 @@ BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/1
 REWRITE_TARGET_PER_KB = 5000
 PASS_TARGET = 500
 
-CONF = """ServerRoot "{dir}"
-ServerName 127.0.0.1
-Listen 127.0.0.1:{port}
-PidFile "{run}/httpd.pid"
-ErrorLog "{run}/error.log"
-LogLevel warn
-Mutex file:{run} default
-DefaultRuntimeDir "{run}"
-ScoreBoardFile "{run}/scoreboard"
-LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
-TypesConfig /etc/mime.types
-KeepAlive On
-Timeout 120
-DocumentRoot "{docroot}"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory "{docroot}">
-    AllowOverride None
-    Require all granted
-</Directory>
-{module}
-"""
 
 CLICKPATH = """LoadModule usertrack_module {so}
 ClickPathSessionPrefix {prefix}
@@ -115,35 +89,19 @@ def page():
     return text.encode()
 
 
-class Server(httpd_instance.Httpd):
+class Server(bench.Server):
+    """bench.py's server (its config template, directory layouts and callgrind command line), also
+    serving the HTML page as /d/page.html."""
+
     def __init__(self, workdir, name, module, callgrind_out, layout, body):
-        self.dir = os.path.join(workdir, name[:1] + "%s" % ("_" * layout), name)
-        self.run = os.path.join(self.dir, "run")
-        self.docroot = os.path.join(self.dir, "htdocs")
-        os.makedirs(self.run)
+        super().__init__(workdir, name, "prefork", module, callgrind_out=callgrind_out, layout=layout)
         os.makedirs(os.path.join(self.docroot, "d"))
-        with open(os.path.join(self.docroot, "d", "page.html"), "wb") as f:
+        os.chmod(os.path.join(self.docroot, "d"), 0o755)
+        path = os.path.join(self.docroot, "d", "page.html")
+        with open(path, "wb") as f:
             f.write(body)
-        os.utime(os.path.join(self.docroot, "d", "page.html"), (1577836800, 1577836800))
-        for root, dirs, _files in os.walk(os.path.dirname(self.dir)):
-            for d in [root] + [os.path.join(root, x) for x in dirs]:
-                os.chmod(d, 0o755)
-        self.module = module
-        self.callgrind_out = callgrind_out
-        super().__init__(name, self._conf, self._argv, os.path.join(self.run, "error.log"),
-                         os.path.join(self.dir, "stderr.log"))
-
-    def _conf(self, port):
-        path = os.path.join(self.dir, "httpd.conf")
-        with open(path, "w") as f:
-            f.write(CONF.format(dir=self.dir, port=port, run=self.run, docroot=self.docroot, module=self.module))
-        return path
-
-    def _argv(self, conf):
-        cmd = [HTTPD, "-X", "-f", conf]
-        if self.callgrind_out:
-            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + self.callgrind_out] + cmd
-        return cmd
+        os.chmod(path, 0o644)
+        os.utime(path, (1577836800, 1577836800))
 
 
 def get(port, path, ua):
