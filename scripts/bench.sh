@@ -5,9 +5,10 @@
 # Environment: MODULE_SO (our module, default target/release/libmod_usertrack.so), STOCK_SO, HTTPD,
 # BENCH_N1/BENCH_N2 (callgrind request counts), BENCH_LAYOUTS (directory paddings the callgrind
 # slopes are averaged over), BENCH_WRK_ROUNDS, BENCH_WRK_DURATION,
-# BENCH_SKIP=callgrind,wrk,criterion, BENCH_KEEP_DIR (keep server dirs and callgrind outputs),
+# BENCH_SKIP=callgrind,wrk,criterion,clickpath, BENCH_KEEP_DIR (keep server dirs and callgrind outputs),
 # BENCH_ONLY=none,ours,... (callgrind columns to measure), BENCH_NGINX=0 / BENCH_H2=0 (leave out the
-# nginx userid columns / the HTTP/2 rows), NGINX (default /usr/sbin/nginx).
+# nginx userid columns / the HTTP/2 rows), NGINX (default /usr/sbin/nginx),
+# BENCH_CP_N1/BENCH_CP_N2/BENCH_CP_LAYOUTS (the ClickPath rows, bench/clickpath_bench.py).
 # Every server is stopped on exit (bench.py stops its own; the trap below is a second net).
 set -euo pipefail
 
@@ -48,3 +49,21 @@ trap 'exit 143' TERM
 python3 bench/bench.py --command "${BENCH_COMMAND:-make bench}" "$@" &
 py_pid=$!
 wait "$py_pid"
+
+# The ClickPath rows (a 20 KB HTML page; bench/clickpath_bench.py), appended to the same results
+# file as a "ClickPath" section. Skipped with BENCH_SKIP containing clickpath or callgrind.
+results=bench/RESULTS.md
+prev=
+for arg in "$@"; do
+  [ "$prev" = --out ] && results=$arg
+  case $arg in --out=*) results=${arg#--out=} ;; esac
+  prev=$arg
+done
+case ",${BENCH_SKIP:-}," in
+  *,clickpath,* | *,callgrind,*) echo "bench.sh: ClickPath rows skipped (BENCH_SKIP)" >&2 ;;
+  *)
+    python3 bench/clickpath_bench.py --command "${BENCH_COMMAND:-make bench}" --out "$results" &
+    py_pid=$!
+    wait "$py_pid"
+    ;;
+esac

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use super::file_reload::{FileTable, Mtime};
 use super::friendly_table::FriendlyTable;
+use super::rewrite::cache::PatternCache;
 use super::secret::SessionCipher;
 use super::settings::ClickPathSettings;
 use super::translate::ActiveConfig;
@@ -18,6 +19,8 @@ pub struct ReadyClickPath {
     pub cipher: Option<SessionCipher>,
     ua_file: RwLock<FileTable<Arc<UaExceptions>>>,
     friendly_file: RwLock<FileTable<Arc<FriendlyTable>>>,
+    /// The output filter's compiled link patterns (per process, not per response).
+    pub link_patterns: PatternCache,
 }
 
 /// The table a request uses: the container's, or the file's as last read.
@@ -74,6 +77,7 @@ impl ReadyClickPath {
             settings,
             ua_file: RwLock::new(FileTable::Absent),
             friendly_file: RwLock::new(FileTable::Absent),
+            link_patterns: PatternCache::default(),
         }
     }
 

@@ -90,7 +90,8 @@ unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
         }
         let mode = request_mode::recorded(r);
         let session_path = text((*r).subprocess_env, c"CGI_SESSION").filter(|path| !path.is_empty())?;
-        let prefix = record((*r).server)?.ready()?.settings.prefix.as_deref()?;
+        let ready = record((*r).server)?.ready()?;
+        let prefix = ready.settings.prefix.as_deref()?;
         let session = match mode {
             FilterMode::Off => return None,
             FilterMode::Existing => SessionKind::Existing,
@@ -105,8 +106,8 @@ unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
         if !c_bytes((*r).content_type).is_some_and(is_html) {
             return None;
         }
-        let rewriter = match BodyRewriter::new(context) {
-            Ok(rewriter) => rewriter,
+        let rewriter = match ready.link_patterns.body(&context) {
+            Ok(patterns) => BodyRewriter::with_patterns(patterns, context),
             Err(error) => {
                 log::request(r, log::ERR, &format!("ClickPath: cannot compile the link patterns: {error}"));
                 return None;

@@ -4,6 +4,8 @@
 //! httpd happens to split it into buckets and brigades: any split gives the same output. At
 //! most one piece (plus one over-long tag, up to `MAX_TAG`) is held back.
 
+use std::sync::Arc;
+
 use pcre2::bytes::{CaptureLocations, Regex};
 
 use super::patterns::BodyPatterns;
@@ -15,7 +17,7 @@ pub const MAX_TAG: usize = 16 * 1024;
 
 #[derive(Debug)]
 pub struct BodyRewriter<'a> {
-    patterns: BodyPatterns,
+    patterns: Arc<BodyPatterns>,
     context: RewriteContext<'a>,
     /// Received, not yet emitted.
     pending: Vec<u8>,
@@ -38,8 +40,14 @@ fn unclosed_tag_start(text: &[u8]) -> Option<usize> {
 }
 
 impl<'a> BodyRewriter<'a> {
+    /// Compiles the patterns for this response (the filter takes them from a `PatternCache`).
     pub fn new(context: RewriteContext<'a>) -> Result<Self, pcre2::Error> {
-        Ok(Self { patterns: BodyPatterns::compile(&context)?, context, pending: Vec::new(), scratch: [Vec::new(), Vec::new()] })
+        Ok(Self::with_patterns(Arc::new(BodyPatterns::compile(&context)?), context))
+    }
+
+    /// With patterns compiled for the same host, prefix and kind of session as `context`.
+    pub fn with_patterns(patterns: Arc<BodyPatterns>, context: RewriteContext<'a>) -> Self {
+        Self { patterns, context, pending: Vec::new(), scratch: [Vec::new(), Vec::new()] }
     }
 
     /// Takes the next part of the body; `emit` gets what is final.

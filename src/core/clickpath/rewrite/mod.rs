@@ -3,6 +3,7 @@
 
 pub mod base;
 pub mod body;
+pub mod cache;
 pub mod headers;
 pub mod patterns;
 

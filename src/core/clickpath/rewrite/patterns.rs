@@ -1,5 +1,6 @@
-//! The Perl module's link patterns (spec §12), compiled with PCRE2 for one response: the
-//! request's host and the prefix are quoted into them. Case-insensitive throughout.
+//! The Perl module's link patterns (spec §12), compiled with PCRE2: the request's host and the
+//! prefix are quoted into them, so the body patterns are compiled once per host, prefix and kind
+//! of session and kept per process (`cache.rs`). Case-insensitive throughout.
 //!
 //! One deliberate change: protocol-relative URLs (`//cdn/x`) are left alone (quirk 4, fixed);
 //! the Perl module glued the session onto them.
