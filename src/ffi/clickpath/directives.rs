@@ -32,27 +32,33 @@ pub enum Container {
 }
 pub const CONTAINERS: [Container; 3] = [Container::UaExceptions, Container::FriendlySessions, Container::MachineTable];
 
-/// Runs `apply` on the server's settings, unless the directive sits in a `<Directory>`,
-/// `<Location>` or similar section; turns a panic or an error into httpd's error string.
-unsafe fn configure(cmd: *mut cmd_parms, apply: impl FnOnce(&mut ClickPathSettings) -> Result<(), String>) -> *const c_char {
+/// Every ClickPath directive handler's body runs here, inside the panic guard: reading a secret
+/// file, rebuilding a container's text and resolving hosts included. A panic becomes a logged
+/// error and httpd's error string.
+fn guarded(cmd: *mut cmd_parms, body: impl FnOnce() -> *const c_char) -> *const c_char {
+    // SAFETY (the closures): httpd passes a live cmd_parms.
     catching(
-        || unsafe {
-            let pool = (*cmd).pool;
-            if let Some(section) = enclosing_section(cmd) {
-                let name = String::from_utf8_lossy(c_bytes((*(*cmd).cmd).name).unwrap_or_default());
-                return error_message(pool, &format!("{name} not allowed in {section}> context"));
-            }
-            let Some(record) = record((*cmd).server) else {
-                return error_message(pool, "ClickPath: no server config record (internal error)");
-            };
-            match apply(record.configure()) {
-                Ok(()) => std::ptr::null(),
-                Err(message) => error_message(pool, &message),
-            }
-        },
+        body,
         |panic| unsafe { log::server((*cmd).server, log::ERR, &format!("internal error in a ClickPath directive: {panic}")) },
         || unsafe { error_message((*cmd).pool, "mod_usertrack: internal error in a ClickPath directive, see the error log") },
     )
+}
+
+/// Runs `apply` on the server's settings, unless the directive sits in a `<Directory>`,
+/// `<Location>` or similar section; turns an error into httpd's error string.
+unsafe fn configure(cmd: *mut cmd_parms, apply: impl FnOnce(&mut ClickPathSettings) -> Result<(), String>) -> *const c_char {
+    let pool = unsafe { (*cmd).pool };
+    if let Some(section) = unsafe { enclosing_section(cmd) } {
+        let name = String::from_utf8_lossy(unsafe { c_bytes((*(*cmd).cmd).name) }.unwrap_or_default());
+        return unsafe { error_message(pool, &format!("{name} not allowed in {section}> context")) };
+    }
+    let Some(record) = (unsafe { record((*cmd).server) }) else {
+        return unsafe { error_message(pool, "ClickPath: no server config record (internal error)") };
+    };
+    match apply(record.configure()) {
+        Ok(()) => std::ptr::null(),
+        Err(message) => unsafe { error_message(pool, &message) },
+    }
 }
 
 /// The section (`<Directory`, `<Location`, …) a directive is in, if any.
@@ -79,19 +85,19 @@ unsafe fn server_root_relative(cmd: *mut cmd_parms, path: *const c_char) -> Vec<
 /// The one-argument directives (TAKE1, and RAW_ARGS for ClickPathMachine and
 /// ClickPathSecretIV, which get the rest of the line verbatim, quotes included).
 pub unsafe extern "C" fn set_text(cmd: *mut cmd_parms, _dir: *mut c_void, arg: *const c_char) -> *const c_char {
-    unsafe {
+    guarded(cmd, || unsafe {
         let directive = TEXT_DIRECTIVES[(*cmd).info as usize];
         let value = match directive {
             TextDirective::UaExceptionsFile | TextDirective::FriendlySessionsFile => server_root_relative(cmd, arg),
             _ => c_bytes(arg).unwrap_or_default().to_vec(),
         };
         configure(cmd, |settings| settings.apply_text(directive, &value).map_err(text))
-    }
+    })
 }
 
 /// `ClickPathSecret URL`: `data:` or `file:` (relative paths from ServerRoot), read now.
 pub unsafe extern "C" fn set_secret(cmd: *mut cmd_parms, _dir: *mut c_void, arg: *const c_char) -> *const c_char {
-    unsafe {
+    guarded(cmd, || unsafe {
         let url = c_bytes(arg).unwrap_or_default();
         let content = match SecretSource::parse(url) {
             Ok(SecretSource::Data(content)) => Ok(content),
@@ -109,7 +115,7 @@ pub unsafe extern "C" fn set_secret(cmd: *mut cmd_parms, _dir: *mut c_void, arg:
             Ok(content) => settings.set_secret(&content).map_err(text),
             Err(error) => Err(error.to_string()),
         })
-    }
+    })
 }
 
 /// The lines inside a container as the Perl module rebuilt them: each child directive's first
@@ -144,7 +150,7 @@ fn resolve(host: &[u8]) -> Vec<Ipv4Addr> {
 
 /// `<ClickPathUAExceptions>`, `<ClickPathFriendlySessions>`, `<ClickPathMachineTable>`.
 pub unsafe extern "C" fn set_container(cmd: *mut cmd_parms, _dir: *mut c_void, _arg: *const c_char) -> *const c_char {
-    unsafe {
+    guarded(cmd, || unsafe {
         let container = CONTAINERS[(*cmd).info as usize];
         let content = container_text(cmd);
         configure(cmd, |settings| {
@@ -162,5 +168,5 @@ pub unsafe extern "C" fn set_container(cmd: *mut cmd_parms, _dir: *mut c_void, _
             }
             Ok(())
         })
-    }
+    })
 }
