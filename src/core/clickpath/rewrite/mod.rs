@@ -1,11 +1,14 @@
 //! The output filter's rewriting (spec §6, patterns in §12): `Location`/`Refresh` headers and
 //! the links of `text/html` bodies get the session, for new and existing sessions alike.
 
+pub mod anchor_shortcut;
 pub mod base;
 pub mod body;
 pub mod cache;
 pub mod headers;
 pub mod patterns;
+pub mod piece;
+pub mod tag_start;
 
 /// The session a response's links get, and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::core::clickpath::rewrite::SessionKind;
 
 const S: &[u8] = b"/-S:ID";
 const NEW: SessionKind = SessionKind::New { base: b"/dir/" };
@@ -169,3 +170,4 @@ proptest! {
         prop_assert_eq!(rewritten_in(c, &body, &[size]), body);
     }
 }
+

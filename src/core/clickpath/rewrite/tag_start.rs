@@ -1,0 +1,148 @@
+//! Where a link pattern can start. Every body pattern (spec §12) begins with `<\s*`, its tag
+//! name and `\s`, so a match can only start at such a `<`. The rewriter finds those with
+//! `memchr` and a few byte comparisons and runs PCRE2, anchored, only there: the same matches
+//! as the Perl module's global search, without the regex engine walking every byte of the page.
+//!
+//! The test here must never be stricter than the patterns (a missed start would be a missed
+//! link); being looser only costs a failed anchored match.
+
+/// The tag a pattern is about, in the order the patterns are applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagKind {
+    /// `<a` and `<area`: pattern A.
+    Anchor,
+    Meta,
+    Form,
+    /// `<frame` and `<iframe`.
+    Frame,
+}
+
+impl TagKind {
+    pub const ALL: [TagKind; 4] = [TagKind::Anchor, TagKind::Meta, TagKind::Form, TagKind::Frame];
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// PCRE2's `\s` without Unicode properties: space, `\t`, `\n`, `\v`, `\f`, `\r` (a bit
+/// mask: this runs for every byte the rewriter looks at).
+pub fn is_pcre_space(byte: u8) -> bool {
+    const SPACES: u64 = 1 << b' ' | 1 << b'\t' | 1 << b'\n' | 1 << 0x0b | 1 << 0x0c | 1 << b'\r';
+    byte <= b' ' && SPACES & (1 << byte) != 0
+}
+
+/// `name` (lower case), case-insensitively, at the start of `text`, followed by a space.
+fn is_name_then_space(text: &[u8], name: &[u8]) -> bool {
+    text.len() > name.len() && text[..name.len()].eq_ignore_ascii_case(name) && is_pcre_space(text[name.len()])
+}
+
+/// The kind of tag a pattern could match at `text[0]`, which is a `<`.
+#[inline]
+pub fn tag_kind(text: &[u8]) -> Option<TagKind> {
+    // Most tags of a page (`</…`, `<p`, `<div`) are told apart by their first byte.
+    let first = *text.get(1)?;
+    if !is_pcre_space(first) && !matches!(first | 0x20, b'a' | b'm' | b'f' | b'i') {
+        return None;
+    }
+    let blanks = text[1..].iter().take_while(|&&byte| is_pcre_space(byte)).count();
+    let name = &text[1 + blanks..];
+    match name.first()?.to_ascii_lowercase() {
+        b'a' if is_name_then_space(name, b"a") || is_name_then_space(name, b"area") => Some(TagKind::Anchor),
+        b'm' if is_name_then_space(name, b"meta") => Some(TagKind::Meta),
+        b'f' if is_name_then_space(name, b"form") => Some(TagKind::Form),
+        b'f' | b'i' if is_name_then_space(name, b"frame") || is_name_then_space(name, b"iframe") => Some(TagKind::Frame),
+        _ => None,
+    }
+}
+
+/// A set of tag kinds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TagKinds(u8);
+
+impl TagKinds {
+    pub const ALL: TagKinds = TagKinds(0b1111);
+
+    pub fn insert(&mut self, kind: TagKind) {
+        self.0 |= kind.bit();
+    }
+
+    pub fn contains(self, kind: TagKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+}
+
+/// The next `<` at or after `from` where a pattern for `wanted` can start; every other tag
+/// start on the way is added to `seen`.
+pub fn next_tag_start(text: &[u8], from: usize, wanted: TagKind, seen: &mut TagKinds) -> Option<usize> {
+    for at in memchr::memchr_iter(b'<', text.get(from..)?) {
+        if let Some(kind) = tag_kind(&text[from + at..]) {
+            if kind == wanted {
+                return Some(from + at);
+            }
+            seen.insert(kind);
+        }
+    }
+    None
+}
+
+/// Adds every tag start in `text` to `seen`.
+pub fn note_tag_starts(text: &[u8], seen: &mut TagKinds) {
+    for at in memchr::memchr_iter(b'<', text) {
+        if let Some(kind) = tag_kind(&text[at..]) {
+            seen.insert(kind);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pcre2::bytes::RegexBuilder;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn the_four_kinds_in_any_case_and_spacing() {
+        assert_eq!(tag_kind(b"<a href"), Some(TagKind::Anchor));
+        assert_eq!(tag_kind(b"< \t\nAREA\x0bshape"), Some(TagKind::Anchor));
+        assert_eq!(tag_kind(b"<Meta content"), Some(TagKind::Meta));
+        assert_eq!(tag_kind(b"<FORM\x0caction"), Some(TagKind::Form));
+        assert_eq!(tag_kind(b"<frame src"), Some(TagKind::Frame));
+        assert_eq!(tag_kind(b"<iFrame\rsrc"), Some(TagKind::Frame));
+    }
+
+    #[test]
+    fn other_tags_and_names_without_a_space_are_not() {
+        for text in [&b"<abbr "[..], b"<a>", b"<a", b"<area>", b"<img src", b"<metadata ", b"<formx ", b"<frameset ", b"<", b"</a ", b"<ifram "] {
+            assert_eq!(tag_kind(text), None, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn the_next_start_of_a_kind_and_what_was_passed() {
+        let text = b"<p><meta x><a href><form y><a z>";
+        let mut seen = TagKinds::default();
+        assert_eq!(next_tag_start(text, 0, TagKind::Anchor, &mut seen), Some(11));
+        assert!(seen.contains(TagKind::Meta) && !seen.contains(TagKind::Form));
+        assert_eq!(next_tag_start(text, 12, TagKind::Anchor, &mut seen), Some(27));
+        assert!(seen.contains(TagKind::Form) && !seen.contains(TagKind::Frame));
+        assert_eq!(next_tag_start(text, 28, TagKind::Anchor, &mut seen), None);
+    }
+
+    fn tag_text() -> impl Strategy<Value = Vec<u8>> {
+        let pieces = prop::sample::select(vec![&b"<"[..], b" ", b"\t", b"\x0b", b"a", b"A", b"rea", b"REA", b"meta", b"form", b"i", b"frame", b"x", b">", b"\xa0", b"\x85"]);
+        prop::collection::vec(pieces, 1..8).prop_map(|parts| [&b"<"[..]].iter().chain(parts.iter()).flat_map(|part| part.iter().copied()).collect())
+    }
+
+    proptest! {
+        /// Never stricter than PCRE2 itself on the patterns' openings.
+        #[test]
+        fn agrees_with_pcre_on_the_openings(text in tag_text()) {
+            for (kind, opening) in [(TagKind::Anchor, r"^<\s*a(?:rea)?\s"), (TagKind::Meta, r"^<\s*meta\s"), (TagKind::Form, r"^<\s*form\s"), (TagKind::Frame, r"^<\s*i?frame\s")] {
+                let pcre = RegexBuilder::new().caseless(true).build(opening).unwrap().is_match(&text).unwrap();
+                prop_assert_eq!(pcre, tag_kind(&text) == Some(kind), "{:?} {:?}", kind, String::from_utf8_lossy(&text));
+            }
+        }
+    }
+}
