@@ -12,13 +12,14 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use File::Temp ();
+use MIME::Base64 ();
 use Time::HiRes ();
 use Apache::Test;
 use Apache::TestUtil;
 use ClickPathTest;
 use ClickPathRef qw(encode_id decode_id cipher_for);
 
-plan tests => 58, need_module 'mod_usertrack.c', 'Digest::CRC', 'Crypt::CBC', 'Crypt::Blowfish', 'LWP::UserAgent';
+plan tests => 71, need_module 'mod_usertrack.c', 'Digest::CRC', 'Crypt::CBC', 'Crypt::Blowfish', 'LWP::UserAgent';
 
 my $serverroot = Apache::Test::vars('serverroot');
 my $env_page = '/clickpath/env.shtml';
@@ -112,6 +113,7 @@ ok t_cmp(env_of(cp_get("/-S:$wrong_iv$env_page", host => 'clickpath-secret-iv.te
 
 # --- (c) clickpath-decode reads what either side minted as the reference does
 my $decoder = $ENV{CLICKPATH_DECODE} // '';
+my $no_decoder = -x $decoder ? 0 : 'clickpath-decode not built (CLICKPATH_DECODE)';
 my $friendly_file = File::Temp->new;
 print $friendly_file "partner.example uri(1) param(sid) partner\n";
 close $friendly_file;
@@ -132,7 +134,7 @@ sub fields_of {    # the reference's fields under the decoder's names
 }
 
 for my $case (@made, @minted) {
-    skip(!-x $decoder ? 'clickpath-decode not built (CLICKPATH_DECODE)' : 0,
+    skip($no_decoder,
          sub {
              my $got = run_decoder($case, "http://x/-S:$case->{id}/a.html", '--tag', '-S:', '--friendly', "$friendly_file");
              my $want = fields_of(decode_id($case->{id}, cipher => $case->{cipher}));
@@ -140,7 +142,27 @@ for my $case (@made, @minted) {
                    $want, "clickpath-decode: $case->{label} " . ($case->{decoded} ? 'ID of our module' : 'ID of the reference'));
          });
 }
-skip(!-x $decoder ? 'clickpath-decode not built (CLICKPATH_DECODE)' : 0,
+# Every kind of key material, as LWP and Perl read it and as our key derivation does (the server
+# uses the same core code): binary:, hex: with non-hex characters and an odd count, password:,
+# keys cut at 56 bytes, data: URLs with %XX and ;base64; with the default IV and with one.
+my @secrets = ('data:,binary:12345678abcdefgh', 'data:text/plain;base64,' . MIME::Base64::encode_base64("hex:0123456789abcdefXYZ\n", ''),
+               'data:,password:%00%ff%20x', 'data:,hex:' . ('ab' x 60), 'data:,binary:' . ('k' x 60), 'data:;base64,c29tZSBrZXkgdGV4dAo=');
+for my $secret (@secrets) {
+    for my $iv (undef, 'an IV') {
+        my $key = { secret => $secret, iv => $iv, cipher => cipher_for(secret => $secret, iv => $iv) };
+        my $id = encode_id(machine => 'keys', time => 1700000000, pid => 77, counter => 5, conn => 9, cipher => $key->{cipher});
+        skip($no_decoder,
+             sub {
+                 my $got = run_decoder($key, $id);
+                 t_cmp(join(' ', map { $_ // '(absent)' } @$got{qw(server_name creation_time server_pid seq_number connection_id)}),
+                       'keys 1700000000 77 5 9', "clickpath-decode: key from $secret, IV " . ($iv // 'default'));
+             });
+    }
+}
+skip($no_decoder,
+     sub { t_cmp(scalar keys %{ run_decoder({ secret => $secrets[0] }, encode_id(time => 1, cipher => cipher_for(secret => $secrets[2]))) }, 0,
+                 'clickpath-decode: another key prints nothing') });
+skip($no_decoder,
      sub {
          (my $want = $friendly_text) =~ s/\n/\\n/g;
          t_cmp(run_decoder($made[1], $made[1]{id}, '--friendly', "$friendly_file")->{remote_session}, $want,
