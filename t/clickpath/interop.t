@@ -55,7 +55,7 @@ sub log_entry {
 my $tags = 0;
 sub get_tagged {
     my ($path, $host) = @_;
-    my $tag = 'interop-' . ++$tags;
+    my $tag = "interop-$$-" . ++$tags;    # unique across runs: the log may hold an earlier pass's lines
     return (cp_get($path, host => $host, headers => ['X-Test-Tag' => $tag]), $tag);
 }
 
