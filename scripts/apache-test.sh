@@ -18,6 +18,8 @@
 #   MODULE_SO   module to load (default: target/release/libmod_usertrack.so in the repo);
 #               MODULE_SO=/usr/lib/apache2/modules/mod_usertrack.so runs the suite against stock.
 #   HTTPD       httpd binary (default /usr/sbin/apache2)
+#   CLICKPATH_DECODE  the clickpath-decode binary t/clickpath/interop.t runs (default: the one
+#               cargo built next to the module in target/release; its checks skip if missing)
 #   APACHE_MODULES_DIR  stock modules (default /usr/lib/apache2/modules)
 #   KEEP_WORKDIR=1      keep the temporary copy of t/ (always kept when a pass fails)
 #
@@ -27,6 +29,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 MODULE_SO=${MODULE_SO:-${CARGO_TARGET_DIR:-$repo/target}/release/libmod_usertrack.so}
+CLICKPATH_DECODE=${CLICKPATH_DECODE:-${CARGO_TARGET_DIR:-$repo/target}/release/clickpath-decode}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 MODDIR=${APACHE_MODULES_DIR:-/usr/lib/apache2/modules}
 TEST_USER=usertrack-test
@@ -57,6 +60,14 @@ rm -rf "$work/t/logs" "$work/t/conf/apache_test_config.pm" "$work/t/htdocs/index
 find "$work/t/conf" -maxdepth 1 -type f ! -name '*.in' -delete
 cp "$MODULE_SO" "$work/mod_usertrack.so"
 chmod 644 "$work/mod_usertrack.so"
+decoder_env=
+if [ -x "$CLICKPATH_DECODE" ]; then
+  cp "$CLICKPATH_DECODE" "$work/clickpath-decode"
+  chmod 755 "$work/clickpath-decode"
+  decoder_env="CLICKPATH_DECODE=$work/clickpath-decode"
+else
+  echo "apache-test.sh: $CLICKPATH_DECODE not found: t/clickpath/interop.t skips its clickpath-decode checks" >&2
+fi
 
 # Signing keys (see the top): a.key and b.key one key each, ba.key = b then a (rotation:
 # b signs, both verify). 32 random bytes, base64, one a line.
@@ -83,7 +94,7 @@ fi
 run_t() {
   (cd "$work" && as_user env -i PATH="$SAFE_PATH" HOME="$work" LANG=C.UTF-8 \
       APACHE_TEST_NO_STICKY_PREFERENCES=1 APACHE_TEST_COLOR=0 \
-      USERTRACK_MODULE_SO="$work/mod_usertrack.so" USERTRACK_HTTPD="$HTTPD" ${PASS_ENV:-} "$@")
+      USERTRACK_MODULE_SO="$work/mod_usertrack.so" USERTRACK_HTTPD="$HTTPD" $decoder_env ${PASS_ENV:-} "$@")
 }
 
 stop_server() {

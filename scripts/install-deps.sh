@@ -7,7 +7,10 @@ set -euo pipefail
 level=${1:-test}
 packages=(apache2 apache2-dev libclang-dev clang libpcre2-dev)   # build (apache2-dev also provides dh-apache2; libpcre2-dev: the pcre2 crate links the system PCRE2)
 deb=(debhelper)                                     # make deb
-test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl openssl libapache-session-perl libcgi-pm-perl memcached redis-server)
+# (libcrypt-cbc-perl, libcrypt-blowfish-perl, libdigest-crc-perl: the libraries Apache2::ClickPath
+# used, for t/clickpath's reference codec that stands in for it)
+test=("${deb[@]}" lintian libapache2-mod-perl2 libwww-perl curl openssl libapache-session-perl libcgi-pm-perl memcached redis-server
+      libcrypt-cbc-perl libcrypt-blowfish-perl libdigest-crc-perl)
 soak=(python3 wrk valgrind libasan8)                # make soak, make memcheck (libasan8: ASan runtime)
 case "$level" in
   build) ;;

@@ -1,28 +1,31 @@
 //! `clickpath-decode`: prints what a ClickPath session ID holds, as Apache2::ClickPath's
 //! `decode-session.pl` did. Arguments: IDs, URLs or log lines (or stdin, one a line).
 //!
-//!   clickpath-decode [--tag PREFIX] [--secret URL] [--secret-iv TEXT] [--friendly FILE] [ID...]
+//!   clickpath-decode [--tag PREFIX] [--secret URL] [--secret-iv TEXT] [--friendly FILE]
+//!                    [--server-map FILE] [ID...]
 
 use std::io::BufRead;
 use std::process::ExitCode;
 
 use mod_usertrack::core::clickpath::decode_report::{DecodeOptions, decode_report};
 use mod_usertrack::core::clickpath::friendly_table::FriendlyTable;
+use mod_usertrack::core::clickpath::machine_table::{MachineTable, resolve_ipv4};
 use mod_usertrack::core::clickpath::secret::{DEFAULT_IV, SessionCipher, iv_from_argument, key_from_content};
 use mod_usertrack::core::clickpath::secret_url::SecretSource;
 
-const USAGE: &str = "usage: clickpath-decode [--tag PREFIX] [--secret data:...|file:...] [--secret-iv TEXT] [--friendly FILE] [ID|URL|LOG-LINE...]";
+const USAGE: &str = "usage: clickpath-decode [--tag PREFIX] [--secret data:...|file:...] [--secret-iv TEXT] [--friendly FILE] [--server-map FILE] [ID|URL|LOG-LINE...]";
 
 struct Arguments {
     tag: Option<String>,
     secret: Option<String>,
     secret_iv: Option<String>,
     friendly: Option<String>,
+    server_map: Option<String>,
     inputs: Vec<String>,
 }
 
 fn parse_arguments() -> Result<Arguments, String> {
-    let mut arguments = Arguments { tag: None, secret: None, secret_iv: None, friendly: None, inputs: Vec::new() };
+    let mut arguments = Arguments { tag: None, secret: None, secret_iv: None, friendly: None, server_map: None, inputs: Vec::new() };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
@@ -31,6 +34,7 @@ fn parse_arguments() -> Result<Arguments, String> {
             "--secret" => arguments.secret = Some(value("--secret")?),
             "--secret-iv" => arguments.secret_iv = Some(value("--secret-iv")?),
             "--friendly" => arguments.friendly = Some(value("--friendly")?),
+            "--server-map" => arguments.server_map = Some(value("--server-map")?),
             "-h" | "--help" => return Err(USAGE.to_string()),
             _ => arguments.inputs.push(arg),
         }
@@ -49,14 +53,33 @@ fn cipher(arguments: &Arguments) -> Result<Option<SessionCipher>, String> {
     SessionCipher::new(&key_from_content(&content), iv).map(Some).map_err(|error| error.to_string())
 }
 
+fn read_file(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|error| format!("{path}: {error}"))
+}
+
 fn run() -> Result<bool, String> {
     let arguments = parse_arguments()?;
     let cipher = cipher(&arguments)?;
     let friendly = match &arguments.friendly {
-        Some(path) => Some(FriendlyTable::parse(&std::fs::read(path).map_err(|error| format!("{path}: {error}"))?)),
+        Some(path) => Some(FriendlyTable::parse(&read_file(path)?)),
         None => None,
     };
-    let options = DecodeOptions { tag: arguments.tag.as_deref().map(str::as_bytes), cipher: cipher.as_ref(), friendly: friendly.as_ref() };
+    let server_map = match &arguments.server_map {
+        Some(path) => {
+            let (table, warnings) = MachineTable::parse_file(&read_file(path)?, resolve_ipv4);
+            for warning in warnings {
+                eprintln!("{path}: {warning}");
+            }
+            Some(table)
+        }
+        None => None,
+    };
+    let options = DecodeOptions {
+        tag: arguments.tag.as_deref().map(str::as_bytes),
+        cipher: cipher.as_ref(),
+        friendly: friendly.as_ref(),
+        server_map: server_map.as_ref(),
+    };
     let inputs: Vec<String> = if arguments.inputs.is_empty() {
         std::io::stdin().lock().lines().map_while(Result::ok).collect()
     } else {

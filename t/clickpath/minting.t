@@ -10,7 +10,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use ClickPathTest;
 
-plan tests => 33, need_module 'mod_usertrack.c';
+plan tests => 40, need_module 'mod_usertrack.c';
 
 my $port = Apache::Test::vars('port');
 
@@ -73,7 +73,22 @@ ok t_cmp($env->{EXPIRED_SESSION}, $old, 'older than ClickPathMaxSessionAge: EXPI
 ok $env->{SESSION} ne $old;
 my $future = make_id(time => time + 600);
 ok t_cmp(env_of(cp_get("/-S:$future/clickpath/env.shtml")->content)->{EXPIRED_SESSION}, $future, 'from the future: expired');
+# without ClickPathMaxSessionAge (clickpath-cookie.test) age has no limit, but the future still
+# expires (quirk 12: clock skew between farm machines)
+my $ancient = make_id(time => time - 10 * 365 * 86400);
+ok t_cmp(env_of(cp_get("/-S:$ancient/clickpath/env.shtml", host => 'clickpath-cookie.test')->content)->{SESSION}, $ancient,
+         'no max age: a ten-year-old session continues');
+ok t_cmp(env_of(cp_get("/-S:$future/clickpath/env.shtml", host => 'clickpath-cookie.test')->content)->{EXPIRED_SESSION}, $future,
+         'no max age: one from the future still expires');
 
 # --- hostile URLs
 ok t_cmp(cp_get('/-S:/clickpath/env.shtml')->code, 404, 'empty ID: no session, 404');
-ok t_cmp(cp_get('/-S:' . ('A' x 3000) . '/clickpath/env.shtml')->code, 200, '3,000-character ID: a new session, 200');
+# a 3,000-character ID and garbage are stripped, fail the CRC (one notice each) and start anew
+for my $bad ('A' x 3000, '!!garbage**') {
+    my $label = length $bad > 100 ? '3,000-character ID' : 'garbage after the prefix';
+    $notices = error_log_count('Caught invalid session: CRC checksum failed');
+    $res = cp_get("/-S:$bad/clickpath/env.shtml");
+    ok t_cmp($res->code, 200, "$label: stripped, 200");
+    ok t_cmp(env_of($res->content)->{SESSION}, qr/^$ID_RE$/, "$label: a new session");
+    ok t_cmp(error_log_count('Caught invalid session: CRC checksum failed'), $notices + 1, "$label: a CRC notice");
+}

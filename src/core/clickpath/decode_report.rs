@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::friendly_table::FriendlyTable;
 use crate::core::netscape_date::civil_from_days;
 use super::id_base64::decode_lenient_in_place;
+use super::machine_table::MachineTable;
 use super::secret::SessionCipher;
 use super::session_id::decode;
 
@@ -16,6 +17,9 @@ pub struct DecodeOptions<'a> {
     pub cipher: Option<&'a SessionCipher>,
     /// With a friendly-session table, the friendly part is reported with its host.
     pub friendly: Option<&'a FriendlyTable>,
+    /// With a machine table (the Perl decoder's `server_map`), the server is the named
+    /// machine's address instead of the machine read as a base64 address.
+    pub server_map: Option<&'a MachineTable>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,9 +52,13 @@ pub fn utc_time(seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", in_day / 3600, in_day / 60 % 60, in_day % 60)
 }
 
-/// The machine as an address: its base64 read as IPv4 bytes (how IDs minted without a
-/// machine name or table carry the server's address).
-fn machine_address(machine: &[u8]) -> String {
+/// What `server_id` shows: the machine's address from the server map, or without one, the
+/// machine's base64 read as IPv4 bytes (how IDs minted without a machine name or table carry
+/// the server's address).
+fn server_id(machine: &[u8], server_map: Option<&MachineTable>) -> String {
+    if let Some(table) = server_map {
+        return table.address_of(machine).map_or_else(|| "(not in the server map)".to_string(), |address| String::from_utf8_lossy(address).into_owned());
+    }
     let mut bytes = machine.to_vec();
     let len = decode_lenient_in_place(&mut bytes);
     bytes[..len].iter().map(u8::to_string).collect::<Vec<_>>().join(".")
@@ -67,18 +75,18 @@ pub fn decode_report(input: &[u8], options: &DecodeOptions) -> Result<String, De
     let field = |value: Option<u64>| value.map_or_else(|| "(absent)".to_string(), |value| value.to_string());
     let _ = writeln!(report, "session:             {}", String::from_utf8_lossy(id));
     let _ = writeln!(report, "server_name:         {}", String::from_utf8_lossy(decoded.machine));
-    let _ = writeln!(report, "server_id:           {}", machine_address(decoded.machine));
+    let _ = writeln!(report, "server_id:           {}", server_id(decoded.machine, options.server_map));
     let time = decoded.body.time.map(u64::from);
     let when = time.map_or(String::new(), |time| format!(" ({})", utc_time(time as i64)));
     let _ = writeln!(report, "creation_time:       {}{when}", field(time));
     let _ = writeln!(report, "server_pid:          {}", field(decoded.body.pid.map(u64::from)));
     let _ = writeln!(report, "seq_number:          {}", field(decoded.body.counter.map(u64::from)));
     let _ = writeln!(report, "connection_id:       {}", field(decoded.body.conn_id.map(u64::from)));
-    if let (Some(table), Some(name)) = (options.friendly, decoded.friendly_name) {
-        if let Some(host) = table.host_of(name) {
-            let _ = writeln!(report, "remote_session:      {}", String::from_utf8_lossy(decoded.friendly_text.unwrap_or_default()).replace('\n', "\\n"));
-            let _ = writeln!(report, "remote_session_host: {}", String::from_utf8_lossy(host));
-        }
+    if let (Some(table), Some(name)) = (options.friendly, decoded.friendly_name)
+        && let Some(host) = table.host_of(name)
+    {
+        let _ = writeln!(report, "remote_session:      {}", String::from_utf8_lossy(decoded.friendly_text.unwrap_or_default()).replace('\n', "\\n"));
+        let _ = writeln!(report, "remote_session_host: {}", String::from_utf8_lossy(host));
     }
     Ok(report)
 }
@@ -123,6 +131,22 @@ mod tests {
         assert_eq!(DecodeError::CrcFailed.to_string(), "Invalid session: CRC checksum failed");
         let options = DecodeOptions { cipher: Some(&cipher), ..DecodeOptions::default() };
         assert!(decode_report(id, &options).unwrap().contains("creation_time:       1121948902 (2005-07-21 12:28:22 UTC)"));
+    }
+
+    #[test]
+    fn a_server_map_names_the_address() {
+        let (table, _) = MachineTable::parse(b"192.168.0.7 test\nweb2.farm web2\n", |_| Vec::new());
+        let options = DecodeOptions { server_map: Some(&table), ..DecodeOptions::default() };
+        let id = |machine: &str| EXAMPLE.replacen("s9NNNd", machine, 1);
+        let server = |id: &str, options: &DecodeOptions| {
+            let report = decode_report(id.as_bytes(), options).unwrap();
+            report.lines().find_map(|line| line.strip_prefix("server_id:           ")).unwrap().to_string()
+        };
+        assert_eq!(server(&id("6r56"), &options), "192.168.0.7", "machine test");
+        assert_eq!(server(&id("9roC"), &options), "", "web2 did not resolve");
+        assert_eq!(server(EXAMPLE, &options), "(not in the server map)");
+        assert_eq!(server(EXAMPLE, &DecodeOptions::default()), "127.0.0.1", "no map: the machine as an address");
+        assert!(decode_report(id("6r56").as_bytes(), &options).unwrap().contains("server_name:         test\n"));
     }
 
     #[test]

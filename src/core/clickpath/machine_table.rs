@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 use super::perl_text::{is_space, is_word, lines, run_len, split_run, trim_end, trim_start};
 
@@ -20,6 +20,9 @@ pub struct MachineTable {
     by_address: HashMap<Vec<u8>, Machine>,
     /// Name → store (empty when none).
     store_by_name: HashMap<Vec<u8>, Vec<u8>>,
+    /// Name → its first address (empty for a host that did not resolve): what the Perl
+    /// decoder's `server_map` reports as the server.
+    address_by_name: HashMap<Vec<u8>, Vec<u8>>,
 }
 
 /// A host that did not resolve: startup goes on without its addresses.
@@ -79,6 +82,7 @@ impl MachineTable {
                 }
                 resolved.iter().map(|address| address.to_string().into_bytes()).collect()
             };
+            table.address_by_name.insert(name.clone(), addresses.first().cloned().unwrap_or_default());
             for address in addresses {
                 table.by_address.insert(address, Machine { name: name.clone(), store: store.clone() });
             }
@@ -96,6 +100,39 @@ impl MachineTable {
     pub fn store_of(&self, name: &[u8]) -> Option<&[u8]> {
         self.store_by_name.get(name).map(Vec::as_slice)
     }
+
+    /// The address (empty if its host did not resolve) of a machine named in an ID.
+    pub fn address_of(&self, name: &[u8]) -> Option<&[u8]> {
+        self.address_by_name.get(name).map(Vec::as_slice)
+    }
+
+    /// A table kept in a file (`clickpath-decode --server-map`): the lines of a
+    /// `<ClickPathMachineTable>` as httpd would hand them over, so comment lines and the
+    /// container's own opening and closing lines (if pasted along) do not count as machines.
+    pub fn parse_file(text: &[u8], resolve: impl FnMut(&[u8]) -> Vec<Ipv4Addr>) -> (Self, Vec<Unresolvable>) {
+        let is_container_tag = |line: &[u8]| {
+            let line = trim_start(line).to_ascii_lowercase();
+            line.starts_with(b"<clickpathmachinetable") || line.starts_with(b"</clickpathmachinetable")
+        };
+        let kept = lines(text).filter(|line| !trim_start(line).starts_with(b"#") && !is_container_tag(line));
+        let content: Vec<u8> = kept.flat_map(|line| line.iter().copied().chain([b'\n'])).collect();
+        Self::parse(&content, resolve)
+    }
+}
+
+/// IPv4 addresses of a host name, in resolver order without repeats (as gethostbyname gave them
+/// to the Perl module); none when it does not resolve.
+pub fn resolve_ipv4(host: &[u8]) -> Vec<Ipv4Addr> {
+    let Ok(host) = std::str::from_utf8(host) else { return Vec::new() };
+    let mut ipv4: Vec<Ipv4Addr> = Vec::new();
+    for address in (host, 0).to_socket_addrs().into_iter().flatten() {
+        if let SocketAddr::V4(address) = address
+            && !ipv4.contains(address.ip())
+        {
+            ipv4.push(*address.ip());
+        }
+    }
+    ipv4
 }
 
 #[cfg(test)]
@@ -125,6 +162,34 @@ mod tests {
             warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["WARNING: Cannot resolve nowhere.invalid -- ignoring", "WARNING: Cannot resolve 10.0.0.300 -- ignoring"]
         );
+    }
+
+    #[test]
+    fn names_map_to_their_first_address() {
+        let text = b"web1.farm beta\n192.168.0.1 alpha http://store.alpha/\nnowhere.invalid gamma\n10.0.0.9\n";
+        let (table, _) = MachineTable::parse(text, resolver);
+        assert_eq!(table.address_of(b"beta"), Some(&b"10.0.0.1"[..]), "the first of the host's addresses");
+        assert_eq!(table.address_of(b"alpha"), Some(&b"192.168.0.1"[..]));
+        assert_eq!(table.address_of(b"gamma"), Some(&b""[..]), "unresolvable: named, no address");
+        assert_eq!(table.address_of(b"4"), Some(&b"10.0.0.9"[..]), "named by its line number");
+        assert_eq!(table.address_of(b"fwAAAQ"), None);
+    }
+
+    #[test]
+    fn a_table_file_is_read_as_the_container_lines() {
+        let text = b"<ClickPathMachineTable>\n  # the farm\n\n192.168.0.1 alpha\n\t#192.168.0.3 old\n192.168.0.2\n</ClickPathMachineTable>\n";
+        let (table, warnings) = MachineTable::parse_file(text, resolver);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(table.address_of(b"alpha"), Some(&b"192.168.0.1"[..]));
+        assert_eq!(table.address_of(b"2"), Some(&b"192.168.0.2"[..]), "comments and tags do not count as lines");
+        assert_eq!(table.address_of(b"old"), None);
+        assert_eq!(MachineTable::parse_file(b"192.168.0.1 alpha\n", resolver).0, MachineTable::parse(b"192.168.0.1 alpha\n", resolver).0);
+    }
+
+    #[test]
+    fn resolving() {
+        assert_eq!(resolve_ipv4(b"127.0.0.1"), [Ipv4Addr::LOCALHOST]);
+        assert_eq!(resolve_ipv4(b"\xff"), Vec::<Ipv4Addr>::new());
     }
 
     #[test]

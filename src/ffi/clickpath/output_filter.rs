@@ -156,7 +156,7 @@ unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_b
         };
         let mut bucket = brigade::first(brigade);
         while bucket != brigade::sentinel(brigade) {
-            let following = brigade::next(bucket);
+            let mut following = brigade::next(bucket);
             if brigade::is_eos(bucket) {
                 rewriter.finish(&mut emit);
                 brigade::move_to_tail(bucket, out);
@@ -169,6 +169,11 @@ unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_b
                     Ok(data) => rewriter.feed(data, &mut emit),
                     Err(status) => return status,
                 }
+                // Reading a pipe, socket or large file bucket morphs it into the bytes read and
+                // links a new bucket with the rest right after it: that one is next, not the
+                // bucket that followed before the read (a CGI's output would end after its
+                // first read, and EOS gave it a Content-Length of that much).
+                following = brigade::next(bucket);
             }
             bucket = following;
         }

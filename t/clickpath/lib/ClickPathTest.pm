@@ -4,11 +4,11 @@ package ClickPathTest;
 use strict;
 use warnings;
 use Exporter 'import';
-use MIME::Base64 ();
+use ClickPathRef qw(rotate);
 use Apache::Test ();
 use Apache::TestRequest ();
 
-our @EXPORT = qw(cp_get env_of id_of make_id rotate crc8 error_log_count loaded_modules $ID_RE);
+our @EXPORT = qw(cp_get env_of id_of make_id rotate error_log_count loaded_modules $ID_RE);
 
 # A minted ID of this server (127.0.0.1 → s9NNNd) with a plain body: 20 characters and the comma.
 our $ID_RE = qr/s9NNNd:[A-Za-z0-9\@,-]{20}M/;
@@ -34,32 +34,9 @@ sub id_of {
     return $body =~ m{href="/-S:([^/"]+)/} ? $1 : undef;
 }
 
-sub crc8 {
-    my $crc = 0;
-    for my $byte (unpack 'C*', shift) {
-        $crc ^= $byte;
-        $crc = ($crc & 0x80 ? ($crc << 1) ^ 7 : $crc << 1) & 0xff for 1 .. 8;
-    }
-    return $crc;
-}
-
-sub rotate {
-    my ($text, $by) = @_;
-    my @alphabet = ('A' .. 'Z', 'a' .. 'z', '0' .. '9', '@', '-', ',');
-    my %pos = map { $alphabet[$_] => $_ } 0 .. $#alphabet;
-    return join '', map { exists $pos{$_} ? $alphabet[($pos{$_} + $by) % 65] : $_ } split //, $text;
-}
-
-# make_id(machine => 'fwAAAQ', time => T, pid => P, counter => C, conn => N)
-sub make_id {
-    my %f = @_;
-    my $body = pack 'NNnN', $f{time}, $f{pid} // 1, $f{counter} // 1, $f{conn} // 0;
-    $body = pack('C', crc8($body)) . $body;
-    (my $b64 = MIME::Base64::encode_base64($body, '')) =~ s/=+$//;
-    my $main = ($f{machine} // 'fwAAAQ') . ':' . $b64;
-    $main =~ tr{+/}{@-};
-    return rotate("$main,", 13);
-}
+# make_id(machine => 'fwAAAQ', time => T, pid => P, counter => C, conn => N): a plain ID made
+# by the reference codec (ClickPathRef, from the spec and the Perl module's libraries).
+sub make_id { return ClickPathRef::encode_id(@_) }
 
 # module name => .so path, as Apache::Test loaded them (for configs of extra httpd runs)
 sub loaded_modules {
