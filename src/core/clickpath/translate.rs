@@ -263,7 +263,7 @@ fn new_session<'a>(
 ) {
     let env = &mut translation.env;
     if let Some(name) = config.ua_exceptions.crawler_name(request.user_agent.unwrap_or_default()) {
-        env.session = Env::Set(Cow::Owned(name.to_vec()));
+        env.session = Env::borrowed(name);
         env.session_start = Env::Number(request.request_time);
         env.session_age = Env::Number(0);
         env.cgi_session = Env::Unset;

@@ -74,12 +74,15 @@ unsafe fn translate_request(r: *mut request_rec) {
     }
 }
 
-/// A number as a pool string, formatted on the stack.
+/// A number as a pool string, formatted on the stack without `core::fmt` (this runs for every
+/// request with ClickPath on, crawlers' included).
 unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> PoolStr {
-    use std::fmt::Write;
-    let mut digits = [0u8; 24];
+    let mut digits = [0u8; "-9223372036854775808".len()];
     let mut writer = ByteWriter::new(&mut digits);
-    let _ = write!(writer, "{number}");
+    if number < 0 {
+        writer.put(b"-");
+    }
+    writer.put_decimal(number.unsigned_abs());
     let len = writer.written();
     unsafe { PoolStr::copy(pool, &digits[..len]) }
 }
