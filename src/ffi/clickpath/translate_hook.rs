@@ -2,13 +2,16 @@
 //! request's facts, lets `core::clickpath::translate` decide, applies the outcome. Sub-requests
 //! and internal redirects copy their parent's session (§7). Always DECLINED.
 
-use std::ffi::{CStr, c_int};
+use std::ffi::{CStr, c_char, c_int};
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use super::super::bindings::{DECLINED, ap_parse_uri, apr_pool_t, apr_table_get, apr_table_setn, apr_table_unset, apr_table_t, request_rec};
+use super::super::bindings::{
+    DECLINED, ap_parse_uri, apr_pool_t, apr_table_addn, apr_table_get, apr_table_setn, apr_table_t, apr_table_unset, request_rec,
+};
 use super::super::guard::catching;
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_zeroed, c_bytes};
+use super::super::table;
 use super::files::RealFiles;
 use super::request_mode;
 use super::server_config::record;
@@ -68,15 +71,18 @@ unsafe fn translate_request(r: *mut request_rec) {
             pid: std::process::id(),
             conn_id: (*connection).id as u32,
         };
-        let scratch = alloc_zeroed((*r).pool, path.len());
-        let translation = translate(&config, &facts, scratch, || COUNTER.fetch_add(1, Ordering::Relaxed));
+        let pool = (*r).pool;
+        let translation = translate(&config, &facts, |len| alloc_zeroed(pool, len), || COUNTER.fetch_add(1, Ordering::Relaxed));
         apply(r, &translation);
     }
 }
 
 /// A number as a pool string, formatted on the stack without `core::fmt` (this runs for every
-/// request with ClickPath on, crawlers' included).
-unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> PoolStr {
+/// request with ClickPath on, crawlers' included). Zero, every new session's age, needs no copy.
+unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> *const c_char {
+    if number == 0 {
+        return c"0".as_ptr();
+    }
     let mut digits = [0u8; "-9223372036854775808".len()];
     let mut writer = ByteWriter::new(&mut digits);
     if number < 0 {
@@ -84,7 +90,7 @@ unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> PoolStr {
     }
     writer.put_decimal(number.unsigned_abs());
     let len = writer.written();
-    unsafe { PoolStr::copy(pool, &digits[..len]) }
+    unsafe { PoolStr::copy(pool, &digits[..len]) }.as_ptr()
 }
 
 unsafe fn apply(r: *mut request_rec, translation: &Translation) {
@@ -94,12 +100,18 @@ unsafe fn apply(r: *mut request_rec, translation: &Translation) {
             apr_table_setn((*r).headers_in, c"Referer".as_ptr(), PoolStr::copy(pool, referer).as_ptr());
         }
         let env = (*r).subprocess_env;
+        // Usually nothing has set a variable yet: then there is nothing to unset or replace,
+        // and adding skips apr_table_setn's search (the SESSION* names share a checksum, so
+        // every set would compare the names set before it). Each name occurs once.
+        let fresh = table::is_empty(env);
+        let set = if fresh { apr_table_addn } else { apr_table_setn };
         for (name, value) in translation.env.entries() {
             match value {
                 Env::Untouched => {}
+                Env::Unset if fresh => {}
                 Env::Unset => apr_table_unset(env, name.as_ptr()),
-                Env::Set(bytes) => apr_table_setn(env, name.as_ptr(), PoolStr::copy(pool, bytes).as_ptr()),
-                Env::Number(number) => apr_table_setn(env, name.as_ptr(), decimal(pool, *number).as_ptr()),
+                Env::Set(bytes) => set(env, name.as_ptr(), PoolStr::copy(pool, bytes).as_ptr()),
+                Env::Number(number) => set(env, name.as_ptr(), decimal(pool, *number)),
             }
         }
         if let Some(notice) = &translation.notice {
