@@ -55,7 +55,7 @@ unsafe fn translate_request(r: *mut request_rec) {
         unsafe { inherit(r, parent) };
         return;
     }
-    let files = RealFiles;
+    let files = RealFiles { now: unsafe { (*r).request_time } / 1_000_000 };
     let (ua_exceptions, friendly) = (ready.ua_exceptions(&files), ready.friendly(&files));
     let Some(config) = ready.active(&ua_exceptions, &friendly) else { return };
     unsafe {
