@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use super::file_reload::{FileTable, Mtime};
 use super::friendly_table::FriendlyTable;
 use super::rewrite::cache::PatternCache;
+use super::rewrite::patterns::HeaderPatterns;
 use super::secret::SessionCipher;
 use super::settings::ClickPathSettings;
 use super::translate::ActiveConfig;
@@ -24,6 +25,8 @@ pub struct ReadyClickPath {
     friendly_file: WatchedFile<FriendlyTable>,
     /// The output filter's compiled link patterns (per process, not per response).
     pub link_patterns: PatternCache,
+    /// The output filter's compiled `Location`/`Refresh` patterns, kept the same way.
+    pub header_patterns: PatternCache<HeaderPatterns>,
 }
 
 /// The table a request uses: the container's, or the file's as last read.
@@ -102,6 +105,7 @@ impl ReadyClickPath {
             ua_file: WatchedFile::default(),
             friendly_file: WatchedFile::default(),
             link_patterns: PatternCache::default(),
+            header_patterns: PatternCache::default(),
         }
     }
 
