@@ -10,7 +10,7 @@ use super::super::bindings::{
     apr_brigade_write, apr_bucket_brigade, apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t, apr_table_get,
     apr_table_setn, apr_table_t, apr_table_unset, request_rec,
 };
-use super::super::guard::catching;
+use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_value, c_bytes};
 use super::brigade;
@@ -46,6 +46,7 @@ unsafe extern "C" fn drop_state(data: *mut c_void) -> apr_status_t {
 pub unsafe extern "C" fn insert_filter(r: *mut request_rec) {
     catching(
         || unsafe {
+            fault_point("clickpath_insert_filter", (*r).headers_in);
             if (*r).main.is_null() && request_mode::recorded(r) != FilterMode::Off {
                 ap_add_output_filter(FILTER_NAME.as_ptr(), std::ptr::null_mut(), r, (*r).connection);
             }
@@ -65,6 +66,7 @@ unsafe fn pass_through(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) ->
 pub unsafe extern "C" fn filter(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) -> apr_status_t {
     catching(
         || unsafe {
+            fault_point("clickpath_output_filter", (*(*f).r).headers_in);
             if (*f).ctx.is_null() {
                 match start(f) {
                     Some(state) => (*f).ctx = state.cast(),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use super::super::bindings::{
     DECLINED, ap_parse_uri, apr_pool_t, apr_table_addn, apr_table_get, apr_table_setn, apr_table_t, apr_table_unset, request_rec,
 };
-use super::super::guard::catching;
+use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_zeroed, c_bytes};
 use super::super::table;
@@ -37,6 +37,7 @@ unsafe fn header<'a>(table: *mut apr_table_t, name: &CStr) -> Option<&'a [u8]> {
 pub unsafe extern "C" fn translate_name(r: *mut request_rec) -> c_int {
     catching(
         || unsafe {
+            fault_point("clickpath_translate_name", (*r).headers_in);
             translate_request(r);
             DECLINED
         },
