@@ -204,8 +204,8 @@ fn session_in_link(res: &Response) -> Option<String> {
 /// translate_name leaves the request without a session, so its page goes out untouched (200),
 /// and a URL with a session in it keeps the session in the path: no such file, 404 (the strip
 /// is the part that failed); a panic in insert_filter or the output filter passes the page on
-/// untouched (200), never a half-rewritten one or a 500, since the filter's fallback removes
-/// it before it has written anything.
+/// untouched (200, never a 500): the filter's fallback removes it and passes the rest of the
+/// response on as it is, which on its first call is the whole page.
 #[test]
 fn a_panic_in_a_clickpath_entry_point_is_caught_and_the_worker_lives_on() {
     let mut h = start("fault-clickpath", &fault_module(), CLICKPATH, &[]);
