@@ -23,14 +23,14 @@ pub struct UaException {
 #[derive(Debug)]
 enum Pattern {
     /// A regex that is a literal text: found anywhere, exactly as PCRE2 would match it.
-    Literal(memmem::Finder<'static>),
+    Literal(Box<memmem::Finder<'static>>),
     Regex(Regex),
 }
 
 impl Pattern {
     fn compile(source: &str) -> Result<Self, pcre2::Error> {
         if let Some(text) = literal_text(source.as_bytes()) {
-            return Ok(Self::Literal(memmem::Finder::new(&text).into_owned()));
+            return Ok(Self::Literal(Box::new(memmem::Finder::new(&text).into_owned())));
         }
         RegexBuilder::new().jit_if_available(true).build(source).map(Self::Regex)
     }
