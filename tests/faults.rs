@@ -3,7 +3,8 @@
 //! test` runs; `src/ffi/guard.rs`, `fault_point`), is caught, logged with the module's tag and
 //! answered harmlessly: the request is served (untracked where the panic took tracking with it)
 //! by the same worker, which serves the next request; a config callback's panic is a clean
-//! startup error. Also: the OS random source failing, key files that cannot be read,
+//! startup error. ClickPath's entry points too (translate_name, insert_filter, the output
+//! filter, its post_config part, its directives). Also: the OS random source failing, key files that cannot be read,
 //! out-of-range values, and a graceful restart that changes the config under load.
 //!
 //! The fault build is `$CARGO_TARGET_DIR/fault/libmod_usertrack.so` (or `FAULT_MODULE_SO`);
@@ -27,7 +28,8 @@ use support::cookie::is_id;
 use support::httpd::{Httpd, Options, apache2_bin, built_module, config_text, is_root, our_module};
 use support::tmp::TempDir;
 
-const FILES: &[(&str, &str)] = &[("index.html", "<p>faults</p>\n"), ("sub/index.html", "<p>sub</p>\n")];
+const FILES: &[(&str, &str)] =
+    &[("index.html", "<p>faults</p>\n"), ("sub/index.html", "<p>sub</p>\n"), ("cp/links.html", "<p><a href=\"/x.html\">x</a></p>\n")];
 
 /// One prefork child, so every request is served by the same process (`%P` in the log).
 const ONE_CHILD: &str = "StartServers 1\nMinSpareServers 1\nMaxSpareServers 1\nMaxRequestWorkers 1\n";
@@ -185,6 +187,90 @@ fn a_panic_in_each_request_hook_is_caught_and_the_worker_lives_on() {
         assert_eq!(next.pid, pid, "{what}: the child lives on");
     }
     assert_no_death(&h);
+}
+
+const CLICKPATH: &str = "ClickPathSessionPrefix -S:\n";
+const UNTOUCHED_LINK: &str = "<a href=\"/x.html\">";
+
+/// The session ID a rewritten page's link carries.
+fn session_in_link(res: &Response) -> Option<String> {
+    let body = String::from_utf8_lossy(&res.body);
+    let id = body.split("<a href=\"/-S:").nth(1)?.split("/x.html\"").next()?;
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+}
+
+/// ClickPath's request entry points panic on a request that asks for it: the panic is logged,
+/// the same child serves the request and the next one. What the visitor gets: a panic in
+/// translate_name leaves the request without a session, so its page goes out untouched (200),
+/// and a URL with a session in it keeps the session in the path: no such file, 404 (the strip
+/// is the part that failed); a panic in insert_filter or the output filter passes the page on
+/// untouched (200, never a 500): the filter's fallback removes it and passes the rest of the
+/// response on as it is, which on its first call is the whole page.
+#[test]
+fn a_panic_in_a_clickpath_entry_point_is_caught_and_the_worker_lives_on() {
+    let mut h = start("fault-clickpath", &fault_module(), CLICKPATH, &[]);
+    let first = serve(&mut h, &Request::get("localhost", "/cp/links.html"));
+    assert_eq!(first.res.status, 200);
+    let id = session_in_link(&first.res).unwrap_or_else(|| panic!("links rewritten: {}", String::from_utf8_lossy(&first.res.body)));
+    let pid = first.pid.clone();
+    let with_session = format!("/-S:{id}/cp/links.html");
+    let cases = [
+        ("clickpath_translate_name", "ClickPath's translate_name", "/cp/links.html", 200),
+        ("clickpath_translate_name", "ClickPath's translate_name", with_session.as_str(), 404),
+        ("clickpath_insert_filter", "ClickPath's insert_filter", "/cp/links.html", 200),
+        ("clickpath_output_filter", "ClickPath's output filter", "/cp/links.html", 200),
+        ("clickpath_output_filter", "ClickPath's output filter", with_session.as_str(), 200),
+    ];
+    for (entry_point, logged_as, path, status) in cases {
+        let what = format!("panic in {entry_point} on {path}");
+        let got = serve(&mut h, &Request::get("localhost", path).header("X-Usertrack-Fault", entry_point));
+        assert_eq!(got.res.status, status, "{what}: status");
+        if status == 200 {
+            let body = String::from_utf8_lossy(&got.res.body);
+            assert!(body.contains(UNTOUCHED_LINK), "{what}: the page untouched: {body}");
+        }
+        let line = tagged_error(&h, &format!("internal error in {logged_as}"))
+            .unwrap_or_else(|| panic!("{what}: no [usertrack:error] line:\n{}", h.error_log()));
+        assert!(line.contains(&format!("fault injected in {entry_point}")), "{what}: the panic's message is logged: {line}");
+        assert_eq!(got.pid, pid, "{what}: served by the same child");
+        for next_path in ["/cp/links.html", with_session.as_str()] {
+            let next = serve(&mut h, &Request::get("localhost", next_path));
+            assert_eq!(next.res.status, 200, "{what}: next request {next_path}");
+            assert!(session_in_link(&next.res).is_some(), "{what}: {next_path} rewritten again");
+            assert_eq!(next.pid, pid, "{what}: the child lives on");
+        }
+    }
+    assert_no_death(&h);
+}
+
+/// ClickPath's part of post_config panics: logged, ClickPath stays off (pages untouched), and
+/// cookie tracking, set up by the rest of post_config, works.
+#[test]
+fn a_panic_in_clickpaths_post_config_leaves_clickpath_off_and_cookies_on() {
+    let mut h = start("fault-clickpath-post-config", &fault_module(), CLICKPATH, &[("USERTRACK_FAULT", "clickpath_post_config")]);
+    let got = serve(&mut h, &Request::get("localhost", "/cp/links.html"));
+    assert_eq!(got.res.status, 200);
+    assert!(String::from_utf8_lossy(&got.res.body).contains(UNTOUCHED_LINK), "ClickPath off: the page untouched");
+    assert!(new_cookie(&got.res).is_some(), "cookie tracking on: {:?}", got.res.headers);
+    let line = tagged_error(&h, "internal error in ClickPath's post_config");
+    assert!(line.is_some_and(|l| l.contains("fault injected in clickpath_post_config")), "logged:\n{}{}", h.stdio_log(), h.error_log());
+    assert_no_death(&h);
+}
+
+/// A panic in a ClickPath directive handler refuses the config cleanly, naming the line.
+#[test]
+fn a_panic_in_a_clickpath_directive_is_a_clean_startup_error() {
+    for directive in ["ClickPathSessionPrefix -S:", "<ClickPathUAExceptions>\n    google Googlebot\n</ClickPathUAExceptions>", "ClickPathSecret data:,key4567890"] {
+        let (status, output) = config_test(&format!("{directive}\n"), "clickpath_directive");
+        assert_eq!(status, Some(1), "{directive}: apache2 -t must fail cleanly (exit 1, no signal):\n{output}");
+        assert!(output.contains("AH00526: Syntax error on line"), "{directive}: a syntax error:\n{output}");
+        assert!(output.contains("mod_usertrack: internal error in a ClickPath directive, see the error log"), "{directive}:\n{output}");
+        let logged = output
+            .lines()
+            .any(|l| l.contains("[usertrack:error]") && l.contains("internal error in a ClickPath directive") && l.contains("fault injected in clickpath_directive"));
+        assert!(logged, "{directive}: the panic is logged with the module's tag:\n{output}");
+        assert!(!DEATH_MARKERS.iter().any(|m| output.contains(m)), "{directive}:\n{output}");
+    }
 }
 
 /// post_config, child_init and merge_dir_config panic on every call (USERTRACK_FAULT): logged,

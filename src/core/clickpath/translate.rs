@@ -158,12 +158,12 @@ pub struct Translation<'a> {
     pub filter: FilterMode,
 }
 
-/// Decides for a main request. `scratch` (at least as long as `request.path`) holds the
-/// decoded ID; `next_counter` is called once per minted ID.
+/// Decides for a main request. `scratch(len)` gives room for the decoded ID (`len` bytes), asked
+/// for only when the path has a session; `next_counter` is called once per minted ID.
 pub fn translate<'a>(
     config: &ActiveConfig<'a>,
     request: &RequestFacts<'a>,
-    scratch: &'a mut [u8],
+    scratch: impl FnOnce(usize) -> &'a mut [u8],
     next_counter: impl FnOnce() -> u16,
 ) -> Translation<'a> {
     let mut translation = Translation {
@@ -184,7 +184,7 @@ pub fn translate<'a>(
         translation.new_uri = Some(uri_after_session(found.rest, request.args));
         translation.env.session = Env::borrowed(found.id);
         translation.env.cgi_session = Env::borrowed(found.session_path);
-        if validate(config, request, found.id, scratch, &mut translation) {
+        if validate(config, request, found.id, scratch(found.id.len()), &mut translation) {
             return translation;
         }
         translation.filter = FilterMode::ReplacedSession;
@@ -263,7 +263,7 @@ fn new_session<'a>(
 ) {
     let env = &mut translation.env;
     if let Some(name) = config.ua_exceptions.crawler_name(request.user_agent.unwrap_or_default()) {
-        env.session = Env::Set(Cow::Owned(name.to_vec()));
+        env.session = Env::borrowed(name);
         env.session_start = Env::Number(request.request_time);
         env.session_age = Env::Number(0);
         env.cgi_session = Env::Unset;

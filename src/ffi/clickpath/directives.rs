@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 use super::super::bindings::{ap_directive_t, ap_server_root_relative, cmd_parms};
-use super::super::guard::catching;
+use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{c_bytes, error_message};
 use super::server_config::record;
@@ -38,7 +38,10 @@ pub const CONTAINERS: [Container; 3] = [Container::UaExceptions, Container::Frie
 fn guarded(cmd: *mut cmd_parms, body: impl FnOnce() -> *const c_char) -> *const c_char {
     // SAFETY (the closures): httpd passes a live cmd_parms.
     catching(
-        body,
+        || {
+            fault_point("clickpath_directive", std::ptr::null_mut());
+            body()
+        },
         |panic| unsafe { log::server((*cmd).server, log::ERR, &format!("internal error in a ClickPath directive: {panic}")) },
         || unsafe { error_message((*cmd).pool, "mod_usertrack: internal error in a ClickPath directive, see the error log") },
     )

@@ -10,12 +10,13 @@ use super::super::bindings::{
     apr_brigade_write, apr_bucket_brigade, apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t, apr_table_get,
     apr_table_setn, apr_table_t, apr_table_unset, request_rec,
 };
-use super::super::guard::catching;
+use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_value, c_bytes};
 use super::brigade;
 use super::request_mode;
 use super::server_config::record;
+use crate::core::clickpath::ready::ReadyClickPath;
 use crate::core::clickpath::rewrite::base::base;
 use crate::core::clickpath::rewrite::body::BodyRewriter;
 use crate::core::clickpath::rewrite::headers::HeaderRewriter;
@@ -45,6 +46,7 @@ unsafe extern "C" fn drop_state(data: *mut c_void) -> apr_status_t {
 pub unsafe extern "C" fn insert_filter(r: *mut request_rec) {
     catching(
         || unsafe {
+            fault_point("clickpath_insert_filter", (*r).headers_in);
             if (*r).main.is_null() && request_mode::recorded(r) != FilterMode::Off {
                 ap_add_output_filter(FILTER_NAME.as_ptr(), std::ptr::null_mut(), r, (*r).connection);
             }
@@ -64,6 +66,7 @@ unsafe fn pass_through(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) ->
 pub unsafe extern "C" fn filter(f: *mut ap_filter_t, brigade: *mut apr_bucket_brigade) -> apr_status_t {
     catching(
         || unsafe {
+            fault_point("clickpath_output_filter", (*(*f).r).headers_in);
             if (*f).ctx.is_null() {
                 match start(f) {
                     Some(state) => (*f).ctx = state.cast(),
@@ -102,7 +105,7 @@ unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
         };
         let host = text((*r).headers_in, c"Host").unwrap_or_default();
         let context = RewriteContext { host, prefix, session_path, session };
-        rewrite_headers(r, context);
+        rewrite_headers(r, ready, context);
         if !c_bytes((*r).content_type).is_some_and(is_html) {
             return None;
         }
@@ -121,16 +124,18 @@ unsafe fn start(f: *mut ap_filter_t) -> Option<*mut BodyState> {
     }
 }
 
-/// `Location` and `Refresh` in both header tables, each replaced only when it changes.
-unsafe fn rewrite_headers(r: *mut request_rec, context: RewriteContext) {
+/// `Location` and `Refresh` in both header tables, each replaced only when it changes. The
+/// patterns are the process's, compiled on first use (`rewrite::cache`), and looked up only when
+/// one of the headers is there.
+unsafe fn rewrite_headers(r: *mut request_rec, ready: &ReadyClickPath, context: RewriteContext) {
     unsafe {
         let tables = [(*r).headers_out, (*r).err_headers_out];
         let has_any = tables.iter().any(|&table| text(table, c"Location").is_some() || text(table, c"Refresh").is_some());
         if !has_any {
             return;
         }
-        let rewriter = match HeaderRewriter::new(context) {
-            Ok(rewriter) => rewriter,
+        let rewriter = match ready.header_patterns.headers(&context) {
+            Ok(patterns) => HeaderRewriter::with_patterns(patterns, context),
             Err(error) => return log::request(r, log::ERR, &format!("ClickPath: cannot compile the header patterns: {error}")),
         };
         for table in tables {

@@ -6,11 +6,13 @@ use crate::core::clickpath::translate::FilterMode;
 
 const NOTE: &std::ffi::CStr = c"ClickPathSessionMode";
 
+/// No note means `Off`: a crawler's request (and one that inherits `Off`) writes none.
+///
 /// # Safety
-/// `r` is a live request.
+/// `r` is a live request whose notes hold no mode yet.
 pub unsafe fn record(r: *mut request_rec, mode: FilterMode) {
     let value: &'static std::ffi::CStr = match mode {
-        FilterMode::Off => c"off",
+        FilterMode::Off => return,
         FilterMode::Existing => c"existing",
         FilterMode::NewSession => c"new",
         FilterMode::ReplacedSession => c"replaced",

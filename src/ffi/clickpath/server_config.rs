@@ -6,7 +6,7 @@
 use std::ffi::c_void;
 
 use super::super::bindings::{apr_pool_cleanup_null, apr_pool_cleanup_register, apr_pool_t, apr_status_t, server_rec};
-use super::super::guard::catching;
+use super::super::guard::{catching, fault_point, server_hook};
 use super::super::log;
 use super::super::pool::alloc_value;
 use super::super::server_config::server_config;
@@ -40,15 +40,22 @@ pub unsafe fn record<'a>(server: *const server_rec) -> Option<&'a mut ServerClic
     unsafe { config.clickpath.as_mut() }
 }
 
-/// post_config: every server's record becomes `Ready` (shared records once).
+/// post_config: every server's record becomes `Ready` (shared records once). Guarded on its
+/// own: a panic here leaves ClickPath off where a record is not ready (logged), and the rest of
+/// post_config (cookie tracking's) still runs.
 ///
 /// # Safety
 /// `server` is the main server of a fully read config.
-pub unsafe fn make_all_ready(mut server: *mut server_rec) {
-    while !server.is_null() {
-        if let Some(record) = unsafe { record(server) } {
-            record.make_ready();
+pub unsafe fn make_all_ready(main: *mut server_rec) {
+    let body = || {
+        fault_point("clickpath_post_config", std::ptr::null_mut());
+        let mut server = main;
+        while !server.is_null() {
+            if let Some(record) = unsafe { record(server) } {
+                record.make_ready();
+            }
+            server = unsafe { (*server).next };
         }
-        server = unsafe { (*server).next };
-    }
+    };
+    server_hook(main, "ClickPath's post_config", body, || ());
 }

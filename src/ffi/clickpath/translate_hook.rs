@@ -2,13 +2,16 @@
 //! request's facts, lets `core::clickpath::translate` decide, applies the outcome. Sub-requests
 //! and internal redirects copy their parent's session (§7). Always DECLINED.
 
-use std::ffi::{CStr, c_int};
+use std::ffi::{CStr, c_char, c_int};
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use super::super::bindings::{DECLINED, ap_parse_uri, apr_pool_t, apr_table_get, apr_table_setn, apr_table_unset, apr_table_t, request_rec};
-use super::super::guard::catching;
+use super::super::bindings::{
+    DECLINED, ap_parse_uri, apr_pool_t, apr_table_addn, apr_table_get, apr_table_setn, apr_table_t, apr_table_unset, request_rec,
+};
+use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{PoolStr, alloc_zeroed, c_bytes};
+use super::super::table;
 use super::files::RealFiles;
 use super::request_mode;
 use super::server_config::record;
@@ -34,6 +37,7 @@ unsafe fn header<'a>(table: *mut apr_table_t, name: &CStr) -> Option<&'a [u8]> {
 pub unsafe extern "C" fn translate_name(r: *mut request_rec) -> c_int {
     catching(
         || unsafe {
+            fault_point("clickpath_translate_name", (*r).headers_in);
             translate_request(r);
             DECLINED
         },
@@ -52,7 +56,7 @@ unsafe fn translate_request(r: *mut request_rec) {
         unsafe { inherit(r, parent) };
         return;
     }
-    let files = RealFiles;
+    let files = RealFiles { now: unsafe { (*r).request_time } / 1_000_000 };
     let (ua_exceptions, friendly) = (ready.ua_exceptions(&files), ready.friendly(&files));
     let Some(config) = ready.active(&ua_exceptions, &friendly) else { return };
     unsafe {
@@ -68,20 +72,26 @@ unsafe fn translate_request(r: *mut request_rec) {
             pid: std::process::id(),
             conn_id: (*connection).id as u32,
         };
-        let scratch = alloc_zeroed((*r).pool, path.len());
-        let translation = translate(&config, &facts, scratch, || COUNTER.fetch_add(1, Ordering::Relaxed));
+        let pool = (*r).pool;
+        let translation = translate(&config, &facts, |len| alloc_zeroed(pool, len), || COUNTER.fetch_add(1, Ordering::Relaxed));
         apply(r, &translation);
     }
 }
 
-/// A number as a pool string, formatted on the stack.
-unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> PoolStr {
-    use std::fmt::Write;
-    let mut digits = [0u8; 24];
+/// A number as a pool string, formatted on the stack without `core::fmt` (this runs for every
+/// request with ClickPath on, crawlers' included). Zero, every new session's age, needs no copy.
+unsafe fn decimal(pool: *mut apr_pool_t, number: i64) -> *const c_char {
+    if number == 0 {
+        return c"0".as_ptr();
+    }
+    let mut digits = [0u8; "-9223372036854775808".len()];
     let mut writer = ByteWriter::new(&mut digits);
-    let _ = write!(writer, "{number}");
+    if number < 0 {
+        writer.put(b"-");
+    }
+    writer.put_decimal(number.unsigned_abs());
     let len = writer.written();
-    unsafe { PoolStr::copy(pool, &digits[..len]) }
+    unsafe { PoolStr::copy(pool, &digits[..len]) }.as_ptr()
 }
 
 unsafe fn apply(r: *mut request_rec, translation: &Translation) {
@@ -91,12 +101,18 @@ unsafe fn apply(r: *mut request_rec, translation: &Translation) {
             apr_table_setn((*r).headers_in, c"Referer".as_ptr(), PoolStr::copy(pool, referer).as_ptr());
         }
         let env = (*r).subprocess_env;
+        // Usually nothing has set a variable yet: then there is nothing to unset or replace,
+        // and adding skips apr_table_setn's search (the SESSION* names share a checksum, so
+        // every set would compare the names set before it). Each name occurs once.
+        let fresh = table::is_empty(env);
+        let set = if fresh { apr_table_addn } else { apr_table_setn };
         for (name, value) in translation.env.entries() {
             match value {
                 Env::Untouched => {}
+                Env::Unset if fresh => {}
                 Env::Unset => apr_table_unset(env, name.as_ptr()),
-                Env::Set(bytes) => apr_table_setn(env, name.as_ptr(), PoolStr::copy(pool, bytes).as_ptr()),
-                Env::Number(number) => apr_table_setn(env, name.as_ptr(), decimal(pool, *number).as_ptr()),
+                Env::Set(bytes) => set(env, name.as_ptr(), PoolStr::copy(pool, bytes).as_ptr()),
+                Env::Number(number) => set(env, name.as_ptr(), decimal(pool, *number)),
             }
         }
         if let Some(notice) = &translation.notice {

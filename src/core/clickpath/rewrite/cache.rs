@@ -1,4 +1,5 @@
-//! The compiled body patterns, kept per process instead of compiled for every HTML response.
+//! The compiled body and header patterns, kept per process instead of compiled for every
+//! response (one cache of each).
 //! The patterns depend on the request's `Host` (quoted into them), the prefix and whether the
 //! session is new; a server sees few hosts, so a small table keyed by those holds them. It is
 //! owned by the server's `ReadyClickPath` (in the config pool, per process, shared by its
@@ -9,36 +10,55 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::patterns::BodyPatterns;
+use super::patterns::{BodyPatterns, HeaderPatterns};
 use super::{RewriteContext, SessionKind};
 
 pub const CAPACITY: usize = 16;
 
 #[derive(Debug)]
-struct Entry {
+struct Entry<P> {
     host: Box<[u8]>,
     prefix: Box<[u8]>,
     new_session: bool,
-    patterns: Arc<BodyPatterns>,
+    patterns: Arc<P>,
     last_use: u64,
 }
 
-#[derive(Debug, Default)]
-pub struct PatternCache {
-    state: Mutex<State>,
+#[derive(Debug)]
+pub struct PatternCache<P = BodyPatterns> {
+    state: Mutex<State<P>>,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    entries: Vec<Entry>,
+#[derive(Debug)]
+struct State<P> {
+    entries: Vec<Entry<P>>,
     clock: u64,
 }
 
-impl PatternCache {
+impl<P> Default for PatternCache<P> {
+    fn default() -> Self {
+        Self { state: Mutex::new(State { entries: Vec::new(), clock: 0 }) }
+    }
+}
+
+impl PatternCache<BodyPatterns> {
     /// The body patterns for `context`, compiled on the first use of its host, prefix and kind.
     pub fn body(&self, context: &RewriteContext) -> Result<Arc<BodyPatterns>, pcre2::Error> {
+        self.get_or_compile(context, BodyPatterns::compile)
+    }
+}
+
+impl PatternCache<HeaderPatterns> {
+    /// The `Location`/`Refresh` patterns for `context`, kept like the body's.
+    pub fn headers(&self, context: &RewriteContext) -> Result<Arc<HeaderPatterns>, pcre2::Error> {
+        self.get_or_compile(context, HeaderPatterns::compile)
+    }
+}
+
+impl<P> PatternCache<P> {
+    fn get_or_compile(&self, context: &RewriteContext, compile: impl FnOnce(&RewriteContext) -> Result<P, pcre2::Error>) -> Result<Arc<P>, pcre2::Error> {
         let new_session = matches!(context.session, SessionKind::New { .. });
-        let matches = |entry: &Entry| entry.new_session == new_session && *entry.host == *context.host && *entry.prefix == *context.prefix;
+        let matches = |entry: &Entry<P>| entry.new_session == new_session && *entry.host == *context.host && *entry.prefix == *context.prefix;
         {
             let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             state.clock += 1;
@@ -49,7 +69,7 @@ impl PatternCache {
             }
         }
         // Compiled without the lock: another thread may do the same meanwhile; the first kept wins.
-        let patterns = Arc::new(BodyPatterns::compile(context)?);
+        let patterns = Arc::new(compile(context)?);
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = state.clock;
         if let Some(entry) = state.entries.iter().find(|entry| matches(entry)) {
@@ -93,6 +113,15 @@ mod tests {
         assert!(Arc::ptr_eq(&other_base, &cache.body(&context(b"h", SessionKind::New { base: b"/b/" })).unwrap()), "the base is not in them");
         assert!(!Arc::ptr_eq(&first, &cache.body(&context(b"H", SessionKind::Existing)).unwrap()), "hosts are quoted, not folded");
         assert_eq!(cache.len(), 3);
+    }
+
+    #[test]
+    fn header_patterns_are_kept_too() {
+        let cache = PatternCache::<HeaderPatterns>::default();
+        let first = cache.headers(&context(b"h", SessionKind::Existing)).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.headers(&context(b"h", SessionKind::Existing)).unwrap()));
+        assert!(!Arc::ptr_eq(&first, &cache.headers(&context(b"h", SessionKind::New { base: b"/" })).unwrap()));
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `Location` and `Refresh` (spec §6): the session goes in after the own host, replacing any
 //! sessions already there; new sessions also resolve relative URLs against the base.
 
+use std::sync::Arc;
+
 use pcre2::bytes::{CaptureLocations, Regex};
 
 use super::patterns::HeaderPatterns;
@@ -8,13 +10,18 @@ use super::{RewriteContext, SessionKind};
 
 #[derive(Debug)]
 pub struct HeaderRewriter<'a> {
-    patterns: HeaderPatterns,
+    patterns: Arc<HeaderPatterns>,
     context: RewriteContext<'a>,
 }
 
 impl<'a> HeaderRewriter<'a> {
     pub fn new(context: RewriteContext<'a>) -> Result<Self, pcre2::Error> {
-        Ok(Self { patterns: HeaderPatterns::compile(&context)?, context })
+        Ok(Self::with_patterns(Arc::new(HeaderPatterns::compile(&context)?), context))
+    }
+
+    /// With patterns compiled for the same host, prefix and kind of session (`cache.rs`).
+    pub fn with_patterns(patterns: Arc<HeaderPatterns>, context: RewriteContext<'a>) -> Self {
+        Self { patterns, context }
     }
 
     /// The new `Location`, or `None` if it stays as it is.

@@ -47,8 +47,15 @@ fn request<'a>(path: &'a [u8]) -> RequestFacts<'a> {
 }
 
 fn run<'a>(fixture: &'a Fixture, request: &RequestFacts<'a>, scratch: &'a mut Vec<u8>) -> Translation<'a> {
-    scratch.resize(request.path.len(), 0);
-    translate(&fixture.config(), request, scratch, || 55023)
+    translate(
+        &fixture.config(),
+        request,
+        |len| {
+            scratch.resize(len, 0);
+            scratch
+        },
+        || 55023,
+    )
 }
 
 fn set(text: &str) -> Env<'static> {
