@@ -3,6 +3,7 @@
 
 pub mod anchor_shortcut;
 pub mod base;
+pub mod byte_positions;
 pub mod body;
 pub mod cache;
 pub mod headers;

@@ -9,7 +9,8 @@ use pcre2::bytes::CaptureLocations;
 
 use super::anchor_shortcut::{Shortcut, anchor_at};
 use super::patterns::BodyPatterns;
-use super::tag_start::{TagKind, TagKinds, next_tag_start, note_tag_starts};
+use super::byte_positions::BytePositions;
+use super::tag_start::{TagKind, TagKinds, tag_kind};
 use super::{RewriteContext, SessionKind};
 
 /// What a match changes. Every pattern's groups before the dropped old session are contiguous
@@ -99,13 +100,22 @@ impl Matching {
     fn replace_all(&mut self, kind: TagKind, context: &RewriteContext, text: &[u8], out: &mut Vec<u8>, seen: &mut TagKinds) -> bool {
         let mut matched = false;
         let mut copied = 0;
+        // Tags before this are inside an earlier match (quirk 9: a match may span tags); they
+        // are still noted in `seen`, as they stay in the text.
         let mut from = 0;
-        while let Some(at) = next_tag_start(text, from, kind, seen) {
-            let Some(found) = self.match_at(kind, context, text, at) else { break };
-            let Some(splice) = found else {
-                from = at + 1;
+        for at in BytePositions::new(text, b'<') {
+            let Some(tag) = tag_kind(&text[at..]) else { continue };
+            if tag != kind || at < from {
+                seen.insert(tag);
                 continue;
+            }
+            let Some(found) = self.match_at(kind, context, text, at) else {
+                // PCRE2 gave up even without the JIT: the rest stays as it is, and every later
+                // pass runs, as nothing more is known of the rest.
+                *seen = TagKinds::ALL;
+                break;
             };
+            let Some(splice) = found else { continue };
             if !matched {
                 out.clear();
                 matched = true;
@@ -114,10 +124,8 @@ impl Matching {
             if splice.with_session {
                 out.extend_from_slice(self.session_for(context, &text[splice.value_start..]));
             }
-            // A match may span other tags (quirk 9): they are still in the text.
-            note_tag_starts(&text[at + 1..splice.end], seen);
             copied = splice.value_start;
-            from = splice.end.max(at + 1);
+            from = splice.end;
         }
         if matched {
             out.extend_from_slice(&text[copied..]);

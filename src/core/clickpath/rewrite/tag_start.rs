@@ -1,7 +1,8 @@
 //! Where a link pattern can start. Every body pattern (spec §12) begins with `<\s*`, its tag
-//! name and `\s`, so a match can only start at such a `<`. The rewriter finds those with
-//! `memchr` and a few byte comparisons and runs PCRE2, anchored, only there: the same matches
-//! as the Perl module's global search, without the regex engine walking every byte of the page.
+//! name and `\s`, so a match can only start at such a `<`. The rewriter finds the `<`s
+//! (`byte_positions.rs`), tells them apart here with a few byte comparisons and runs the
+//! pattern, anchored, only there: the same matches as the Perl module's global search, without
+//! the regex engine walking every byte of the page.
 //!
 //! The test here must never be stricter than the patterns (a missed start would be a missed
 //! link); being looser only costs a failed anchored match.
@@ -72,29 +73,6 @@ impl TagKinds {
     }
 }
 
-/// The next `<` at or after `from` where a pattern for `wanted` can start; every other tag
-/// start on the way is added to `seen`.
-pub fn next_tag_start(text: &[u8], from: usize, wanted: TagKind, seen: &mut TagKinds) -> Option<usize> {
-    for at in memchr::memchr_iter(b'<', text.get(from..)?) {
-        if let Some(kind) = tag_kind(&text[from + at..]) {
-            if kind == wanted {
-                return Some(from + at);
-            }
-            seen.insert(kind);
-        }
-    }
-    None
-}
-
-/// Adds every tag start in `text` to `seen`.
-pub fn note_tag_starts(text: &[u8], seen: &mut TagKinds) {
-    for at in memchr::memchr_iter(b'<', text) {
-        if let Some(kind) = tag_kind(&text[at..]) {
-            seen.insert(kind);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use pcre2::bytes::RegexBuilder;
@@ -117,17 +95,6 @@ mod tests {
         for text in [&b"<abbr "[..], b"<a>", b"<a", b"<area>", b"<img src", b"<metadata ", b"<formx ", b"<frameset ", b"<", b"</a ", b"<ifram "] {
             assert_eq!(tag_kind(text), None, "{:?}", String::from_utf8_lossy(text));
         }
-    }
-
-    #[test]
-    fn the_next_start_of_a_kind_and_what_was_passed() {
-        let text = b"<p><meta x><a href><form y><a z>";
-        let mut seen = TagKinds::default();
-        assert_eq!(next_tag_start(text, 0, TagKind::Anchor, &mut seen), Some(11));
-        assert!(seen.contains(TagKind::Meta) && !seen.contains(TagKind::Form));
-        assert_eq!(next_tag_start(text, 12, TagKind::Anchor, &mut seen), Some(27));
-        assert!(seen.contains(TagKind::Form) && !seen.contains(TagKind::Frame));
-        assert_eq!(next_tag_start(text, 28, TagKind::Anchor, &mut seen), None);
     }
 
     fn tag_text() -> impl Strategy<Value = Vec<u8>> {
