@@ -4,6 +4,7 @@
 
 use super::bindings::{ap_server_conf, apr_table_get, apr_table_setn, apr_table_unset, request_rec};
 use super::dir_config::DirConfig;
+use super::guard::fault_point;
 use super::pool::{PoolStr, c_bytes};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::utc_day::UtcDay;
@@ -34,6 +35,8 @@ unsafe fn test_clock_offset(_r: *mut request_rec) -> i64 {
 /// # Safety
 /// `r` is a live main request and `config` its settings, with cookieless tracking on.
 pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
+    // Inside the calling hook's guard (fixups, or a refused request's later hook).
+    fault_point("cookieless", unsafe { (*r).headers_in });
     let main_server = unsafe { ap_server_conf };
     if main_server.is_null() {
         return;
