@@ -2,9 +2,10 @@
 //! day's cookieless ID goes into the notes and `USERTRACK_ID`, `USERTRACK_COOKIELESS=1` marks
 //! it and `USERTRACK_NEW` is unset. Never a Set-Cookie, never a Cookie header change.
 
-use super::bindings::{ap_server_conf, apr_table_get, apr_table_setn, apr_table_unset, request_rec};
+use super::bindings::{ap_server_conf, apr_table_get, request_rec};
 use super::dir_config::DirConfig;
 use super::guard::fault_point;
+use super::hooks::set_entries;
 use super::pool::{PoolStr, c_bytes};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::utc_day::UtcDay;
@@ -54,12 +55,13 @@ pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
         }
     };
     let id = cookieless_id(&salt, &fields);
+    // USERTRACK_NEW is not set: the callers have retired what the early look noted, the only
+    // place it could come from (an internal redirect renames the environment REDIRECT_*).
     unsafe {
         let id = PoolStr::copy((*r).pool, id.bytes()).as_ptr();
-        apr_table_setn((*r).notes, c"cookie".as_ptr(), id);
-        apr_table_setn((*r).notes, config.cookie_name().as_ptr(), id);
-        apr_table_setn((*r).subprocess_env, c"USERTRACK_ID".as_ptr(), id);
-        apr_table_setn((*r).subprocess_env, c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr());
-        apr_table_unset((*r).subprocess_env, c"USERTRACK_NEW".as_ptr());
+        let notes = [(c"cookie".as_ptr(), id), (config.cookie_name().as_ptr(), id)];
+        set_entries((*r).notes, notes, !config.name_is_cookie_note());
+        let env = [(c"USERTRACK_ID".as_ptr(), id), (c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr())];
+        set_entries((*r).subprocess_env, env, true);
     }
 }
