@@ -3,7 +3,8 @@
 
     cargo build --profile profiling          # release code with symbols (Cargo.toml [profile.profiling])
     python3 bench/profile.py [--config realistic|every|every-unsigned|minimal|all-options]
-                             [--requests N] [--workload 0|1|2] [--so PATH]
+                             [--requests N] [--workload 0|1|2|3] [--so PATH]
+    python3 bench/profile.py --config cookieless   # make bench's cookieless visitor
 
 Runs `apache2 -X` under callgrind with the module (default: target/profiling/libmod_usertrack.so),
 sends N requests of each workload of bench/bench.py, and prints, per request, the inclusive cost
@@ -72,11 +73,12 @@ def main():
     ap.add_argument("--workload", type=int, action="append",
                     help="index into bench.WORKLOADS (repeatable; default all)")
     ap.add_argument("--config", default="realistic",
-                    choices=["realistic", "every", "every-unsigned", "minimal", "all-options"],
+                    choices=["realistic", "every", "every-unsigned", "minimal", "all-options", "cookieless"],
                     help="realistic: make bench's headline (CookieExpires and an access log of the ID); every: "
                          "that with every option (signing included); every-unsigned: every option but "
                          "signing; minimal: CookieTracking on alone, no log; all-options: minimal plus "
-                         "bench.ALL_OPTIONS")
+                         "bench.ALL_OPTIONS; cookieless: make bench's cookieless visitor (workload 3 by "
+                         "default)")
     ap.add_argument("--all-options", action="store_true", help="the same as --config all-options")
     ap.add_argument("--min", type=float, default=5.0, help="hide callees below this many Ir/request")
     args = ap.parse_args()
@@ -92,8 +94,12 @@ def main():
         "every-unsigned": (bench.REALISTIC + bench.STOCK_OPTIONS + unsigned, bench.REALISTIC_LOG),
         "minimal": ([], ()),
         "all-options": (bench.ALL_OPTIONS, ()),
+        "cookieless": ([], ()),
     }[args.config]
     conf = bench.load_module_conf(so, extra, log_lines)
+    if args.config == "cookieless":
+        conf = bench.cookieless_conf(so)
+        args.workload = args.workload or [bench.COOKIELESS_WORKLOAD]
     workdir = tempfile.mkdtemp(prefix="usertrack-profile-")
     os.chmod(workdir, 0o755)
     try:
@@ -103,7 +109,8 @@ def main():
             srv = bench.Server(workdir, "w%d" % wi, "prefork", conf, callgrind_out=out)
             try:
                 srv.start()
-                bench.send_requests(srv.port, args.requests, bench.cookie_for(conf, cookie), keepalive=False)
+                bench.send_requests(srv.port, args.requests, bench.cookie_for(conf, cookie), keepalive=False,
+                                    user_agent=bench.user_agent_for(wi))
             finally:
                 srv.stop()
             srv.check_error_log()
