@@ -20,6 +20,7 @@
 #   HTTPD       httpd binary (default /usr/sbin/apache2)
 #   APACHE_MODULES_DIR  stock modules (default /usr/lib/apache2/modules)
 #   KEEP_WORKDIR=1      keep the temporary copy of t/ (always kept when a pass fails)
+#   APACHE_TEST_MPM=event  run the given test files with the event MPM instead of prefork
 #
 # Apache::Test refuses to run as root: as root the suite runs as user usertrack-test
 # (created if missing) in a temporary copy of t/ that this user owns.
@@ -165,7 +166,8 @@ run_pass() { # $1 = label, $2 = mpm, rest = test files; MODULE_FOR_PASS: another
 }
 
 if [ $# -gt 0 ]; then
-  run_pass prefork prefork "$@"
+  mpm=${APACHE_TEST_MPM:-prefork}
+  run_pass "$mpm" "$mpm" "$@"
 else
   run_pass prefork prefork
   run_pass event event "${EVENT_TESTS[@]}"
