@@ -698,7 +698,8 @@ def part_callgrind(args, workdir, cols):
                     for n in (args.n1, args.n2):
                         jobs[(col.key, row, n, layout)] = pool.submit(callgrind_run, workdir, col, row, n, layout)
         # One run repeated under the same conditions, to show the run-to-run noise.
-        jobs["repeat"] = pool.submit(callgrind_run, workdir, cols[0], (1, "close"), args.n2, args.layouts[0],
+        repeated = (1, "close") if (1, "close") in cols[0].rows else cols[0].rows[0]
+        jobs["repeat"] = pool.submit(callgrind_run, workdir, cols[0], repeated, args.n2, args.layouts[0],
                                      "-repeat")
         results = {}
         for k, f in jobs.items():
@@ -707,7 +708,7 @@ def part_callgrind(args, workdir, cols):
             except Exception as e:  # one broken column must not hide the others
                 errors.append(str(e))
     slopes = {}
-    first = (cols[0].key, (1, "close"), args.n2, args.layouts[0])
+    first = (cols[0].key, repeated, args.n2, args.layouts[0])
     if "repeat" in results and first in results:
         slopes["repeat"] = abs(results["repeat"] - results[first]) / (args.n2 - args.n1)
     for col in cols:
@@ -783,6 +784,9 @@ def target_verdict(costs, key, row, target):
 
 
 def table(header, rows):
+    """A Markdown table; nothing when there are no rows (a column left out by BENCH_ONLY)."""
+    if not rows:
+        return []
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     out.append("")
@@ -847,7 +851,8 @@ def render_callgrind(args, cols, slopes):
                    "@KEYFILE@", "<key file>"), " ".join(NGINX_USERID), NGINX_LOG_VARS))
     head_keys = [k for k in ("stock", "ours", "ng_userid", "stock_every", "ours_every", "ours_every_unsigned")
                  if costs.has(k)]
-    out.append("Module cost, instructions per request (mean over the layouts; lowest to highest layout):\n")
+    if head_keys:
+        out.append("Module cost, instructions per request (mean over the layouts; lowest to highest layout):\n")
     hdr = ["workload"] + [labels[k] for k in head_keys]
     ratios = [(a, b) for a, b in (("ours", "stock"), ("ours", "ng_userid"), ("ours_every", "stock_every"))
               if a in head_keys and b in head_keys]
@@ -884,20 +889,22 @@ def render_callgrind(args, cols, slopes):
                               "(≤ %s)" % fmt_int(target), costs.cell("ours_every_unsigned", row),
                               "(" + target_verdict(costs, "ours_every_unsigned", row, target) + ")"])
         out += table(["column", "workload", "target", "module cost", "verdict"], trows)
-        out.append("Under valgrind the CPU's SHA extensions are hidden, so `CookieSignKeyFile`'s HMAC-SHA256 runs "
-                   "sha2's software compression here (the difference between the last two columns above); on a CPU "
-                   "with SHA-NI it is much cheaper: see the criterion rows `signing/*` (time per call on the real "
-                   "CPU).\n")
+        if costs.has("ours_every"):
+            out.append("Under valgrind the CPU's SHA extensions are hidden, so `CookieSignKeyFile`'s HMAC-SHA256 "
+                       "runs sha2's software compression here (the difference between the last two columns above); "
+                       "on a CPU with SHA-NI it is much cheaper: see the criterion rows `signing/*` (time per call "
+                       "on the real CPU).\n")
 
     out += render_cookieless(args, costs)
 
-    out.append("Whole server, instructions per request (the slopes behind the table above):\n")
     whole = [k for k in ("none", "stock", "ours", "stock_every", "ours_every", "ours_every_unsigned", "ng_none",
                          "ng_userid")
              if costs.has(k)]
+    whole_rows = [row for row in ROWS_HEADLINE if any(costs.has(k, row) for k in whole)]
+    if whole_rows:
+        out.append("Whole server, instructions per request (the slopes behind the table above):\n")
     out += table(["workload"] + [labels[k] for k in whole],
-                 [[row_label(row)] + [fmt_int(costs.slope(k, row)) for k in whole] for row in ROWS_HEADLINE
-                  if any(costs.has(k, row) for k in whole)])
+                 [[row_label(row)] + [fmt_int(costs.slope(k, row)) for k in whole] for row in whole_rows])
 
     # ---- one option on top of the realistic config
     single = [k for k, _d, _e in SINGLE_OPTIONS if costs.has(k)]
