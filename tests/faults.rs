@@ -4,7 +4,8 @@
 //! answered harmlessly: the request is served (untracked where the panic took tracking with it)
 //! by the same worker, which serves the next request; a config callback's panic is a clean
 //! startup error. Also: the OS random source failing, key files that cannot be read,
-//! out-of-range values, and a graceful restart that changes the config under load.
+//! out-of-range values, a graceful restart that changes the config under load, and the
+//! cookieless path (issue 14): its hook code, the salt cache visit and the salt cache's start-up.
 //!
 //! The fault build is `$CARGO_TARGET_DIR/fault/libmod_usertrack.so` (or `FAULT_MODULE_SO`);
 //! the release build (`MODULE_SO`, as every other test) must not contain the trigger.
