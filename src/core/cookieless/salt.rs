@@ -1,15 +1,21 @@
-//! The day's salt: 32 random bytes, with the HMAC key state prepared from them once, so that a
-//! request pays for hashing its own fields and not for the key schedule again.
+//! The day's salt: 32 random bytes, with the SipHash key derived from them once per salt and
+//! process, so that a request pays for hashing its own fields and nothing else.
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use siphasher::sip128::SipHasher24;
 
 pub const SALT_LEN: usize = 32;
 
-/// HMAC-SHA256 with the salt's inner and outer pads already hashed.
-pub type PreparedSalt = Hmac<Sha256>;
+/// What the SipHash key is derived for (the HMAC's message), so that it is not the salt itself.
+const SIPHASH_KEY_LABEL: &[u8] = b"usertrack cookieless siphash key";
+
+/// SipHash-2-4 (128-bit output) keyed with the first 16 bytes of HMAC-SHA256(salt,
+/// `SIPHASH_KEY_LABEL`): every process and server that holds the same salt derives the same key,
+/// and the key uses all 256 bits of the salt.
+pub type PreparedSalt = SipHasher24;
 
 /// A salt and its prepared key. Owns no heap memory (it lives in pool memory that is freed
 /// without running destructors).
@@ -21,7 +27,11 @@ pub struct Salt {
 
 impl Salt {
     pub fn new(bytes: [u8; SALT_LEN]) -> Self {
-        Self { prepared: PreparedSalt::new_from_slice(&bytes).expect("HMAC takes keys of any length"), bytes }
+        let mut derive = Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC takes keys of any length");
+        derive.update(SIPHASH_KEY_LABEL);
+        let derived = derive.finalize().into_bytes();
+        let key: &[u8; 16] = derived[..16].try_into().expect("SHA-256 gives 32 bytes");
+        Self { prepared: PreparedSalt::new_with_key(key), bytes }
     }
 
     /// What the cache stores.
@@ -60,5 +70,14 @@ mod tests {
         assert_eq!(salt, Salt::new([0xab; SALT_LEN]));
         assert_ne!(salt, Salt::new([0xac; SALT_LEN]));
         assert_eq!(salt.bytes(), &[0xab; SALT_LEN]);
+    }
+
+    /// Computed independently with Python (`scripts/cookieless_reference.py`, `siphash_key`):
+    /// `hmac.new(bytes(range(32)), b"usertrack cookieless siphash key", hashlib.sha256).digest()[:16]`.
+    #[test]
+    fn the_siphash_key_is_derived_from_the_salt() {
+        let salt = Salt::new(std::array::from_fn(|index| index as u8));
+        let expected = [0xdd, 0xf2, 0x97, 0x53, 0x3e, 0xea, 0xd3, 0x04, 0x63, 0xc1, 0xa2, 0xd2, 0x02, 0x88, 0x50, 0x37];
+        assert_eq!(salt.prepared().key(), expected);
     }
 }
