@@ -89,6 +89,10 @@ def main():
     long_user_agent = bytes(range(0x20, 0x7F)) * 2
     print("the 64 bytes 0..63 under key 0..15:", siphash24(bytes(range(16)), bytes(range(64))).hex())
     print("150-byte User-Agent:", cookieless_id(salt, b"example.com", b"2001:db8::7", long_user_agent[:150]))
+    # Server names whose framing just fits the one-piece head (128 bytes with the address) and not.
+    for letters in (105, 120):
+        server_name = b"www." + b"a" * letters + b".example"
+        print("%d-byte ServerName:" % len(server_name), cookieless_id(salt, server_name, b"2001:db8::7", b"Mozilla/5.0"))
 
 
 if __name__ == "__main__":
