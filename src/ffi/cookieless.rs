@@ -6,7 +6,7 @@ use super::bindings::{ap_server_conf, apr_table_get, request_rec};
 use super::dir_config::DirConfig;
 use super::guard::fault_point;
 use super::hooks::set_entries;
-use super::pool::{PoolStr, c_bytes};
+use super::pool::{alloc_value, c_bytes};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::utc_day::UtcDay;
 use crate::core::cookieless::visitor_id::{VisitorFields, cookieless_id};
@@ -58,7 +58,8 @@ pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
     // USERTRACK_NEW is not set: the callers have retired what the early look noted, the only
     // place it could come from (an internal redirect renames the environment REDIRECT_*).
     unsafe {
-        let id = PoolStr::copy((*r).pool, id.bytes()).as_ptr();
+        // Made on the stack and moved into pool memory whole, NUL included: no copy call.
+        let id = (*alloc_value((*r).pool, id)).with_nul().as_ptr().cast();
         let notes = [(c"cookie".as_ptr(), id), (config.cookie_name().as_ptr(), id)];
         set_entries((*r).notes, notes, !config.name_is_cookie_note());
         let env = [(c"USERTRACK_ID".as_ptr(), id), (c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr())];

@@ -17,12 +17,16 @@ const SIPHASH_KEY_LABEL: &[u8] = b"usertrack cookieless siphash key";
 /// and the key uses all 256 bits of the salt.
 pub type PreparedSalt = SipHasher24;
 
-/// A salt and its prepared key. Owns no heap memory (it lives in pool memory that is freed
-/// without running destructors).
+/// The SipHash key's size.
+const SIPHASH_KEY_LEN: usize = 16;
+
+/// A salt and its derived SipHash key. Owns no heap memory (it lives in pool memory that is
+/// freed without running destructors); small, because each request copies it out of the
+/// process's keeper.
 #[derive(Clone)]
 pub struct Salt {
     bytes: [u8; SALT_LEN],
-    prepared: PreparedSalt,
+    siphash_key: [u8; SIPHASH_KEY_LEN],
 }
 
 impl Salt {
@@ -30,8 +34,8 @@ impl Salt {
         let mut derive = Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC takes keys of any length");
         derive.update(SIPHASH_KEY_LABEL);
         let derived = derive.finalize().into_bytes();
-        let key: &[u8; 16] = derived[..16].try_into().expect("SHA-256 gives 32 bytes");
-        Self { prepared: PreparedSalt::new_with_key(key), bytes }
+        let siphash_key = derived[..SIPHASH_KEY_LEN].try_into().expect("SHA-256 gives 32 bytes");
+        Self { bytes, siphash_key }
     }
 
     /// What the cache stores.
@@ -39,8 +43,9 @@ impl Salt {
         &self.bytes
     }
 
-    pub fn prepared(&self) -> &PreparedSalt {
-        &self.prepared
+    /// A hasher keyed for this salt, ready for a request's fields.
+    pub fn prepared(&self) -> PreparedSalt {
+        PreparedSalt::new_with_key(&self.siphash_key)
     }
 }
 

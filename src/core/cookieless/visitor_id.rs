@@ -85,7 +85,7 @@ fn framed_head(fields: &VisitorFields, mut put: impl FnMut(&[u8])) {
 
 /// The visitor's ID for the day `salt` belongs to.
 pub fn cookieless_id(salt: &Salt, fields: &VisitorFields) -> CookielessId {
-    let mut hasher = *salt.prepared();
+    let mut hasher = salt.prepared();
     if fields.server_name.len() + fields.client_ip.len() <= SHORT_HEAD {
         let mut head = [0u8; SHORT_HEAD + 12];
         let mut writer = ByteWriter::new(&mut head);
