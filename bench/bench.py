@@ -810,9 +810,9 @@ def render_cookieless(args, costs):
         out.append("The salt is in the process's memory in the steady state: in each run the salt cache was visited "
                    "(`%s` calls) %d to %d times, for %d to %d requests: once for the day's salt, then at most once "
                    "a minute, and once at each of the two tear-downs of the configuration (httpd reads it twice "
-                   "at start-up; the salt is carried over a restart). The ID is HMAC-SHA256 over the site, the address and the User-Agent: under valgrind "
-                   "sha2 runs its software compression (no SHA-NI), see the criterion row `cookieless/*` for the "
-                   "real CPU.\n"
+                   "at start-up; the salt is carried over a restart). The ID is SipHash-2-4 (128-bit output) over the site, "
+                   "the address and the User-Agent, plain integer arithmetic (valgrind counts what the CPU runs); "
+                   "the criterion row `cookieless/*` gives its time on the real CPU.\n"
                    % (SALT_CACHE_VISIT_FN, min(visits), max(visits), min(n for _v, n in salt_visits.values()),
                       max(n for _v, n in salt_visits.values())))
     return out

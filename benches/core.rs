@@ -16,8 +16,8 @@
 //!   callgrind's figures for the signing columns take sha2's software path (valgrind hides the
 //!   SHA extensions) and overstate the cost on such a CPU.
 //! - `cookieless/id_150_byte_user_agent`: `cookieless_id` (`CookielessTracking`) for
-//!   `make bench`'s cookieless visitor (a 150-byte User-Agent), the salt prepared outside the
-//!   measurement as the module holds it; on the real CPU, as the signing rows.
+//!   `make bench`'s cookieless visitor (a 150-byte User-Agent): SipHash-2-4-128, the salt's
+//!   SipHash key derived outside the measurement as the module holds it.
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
