@@ -12,6 +12,8 @@ Three parts, printed as one Markdown report on stdout and written to bench/RESUL
      and an access log whose format logs `%{cookie}n`, the log in every column (no module
      included); no module, stock, ours, nginx's userid module, stock and ours with every option;
      a new connection per request, and keep-alive rows; the issue 11 targets with a verdict;
+   - the cookieless visitor (issue 14): `CookieTracking off`, `CookielessTracking on`, the default
+     shmcb salt cache, a 150-byte User-Agent; its target (1,500 instructions) with a verdict;
    - ours on the realistic configuration plus one line: each CookieIDFormat, CookieRenew and
      each of the module's own options;
    - nginx's userid module (nginx with `master_process off; daemon off;` under callgrind, the
@@ -100,12 +102,13 @@ SINGLE_OPTIONS = [
 ]
 
 # Issue 11 §4: module cost targets, instructions per request (mean over the layouts), realistic
-# configuration: (column, workload index, target).
+# configuration: (column, workload index, target). Issue 14: the cookieless visitor's.
 TARGETS = [
     ("ours", 1, 1000),
     ("ours", 0, 1800),
     ("ours_every", 1, 1800),
     ("ours_every", 0, 2800),
+    ("cookieless", 3, 1500),
 ]
 
 # ---- The minimal configuration (the headline before issue 11; kept for continuity) ----
@@ -188,12 +191,27 @@ def _returning_4k():
     return "; ".join(cookies)
 
 
+# The User-Agent every request sends, but the cookieless visitor's.
+BENCH_USER_AGENT = "usertrack-bench/1"
+# Issue 14: a browser's User-Agent of 150 bytes, which the cookieless ID hashes.
+COOKIELESS_USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 usertrack-bench/cookieless-1.0")
+assert len(COOKIELESS_USER_AGENT) == 150, len(COOKIELESS_USER_AGENT)
+
 # Visitors. cookie=None sends no Cookie header (new visitor).
 WORKLOADS = [
     ("new visitor (no Cookie)", None),
     ("returning, %d B Cookie (8 cookies)" % len(_returning_300()), _returning_300()),
     ("returning, %d B Cookie (65 cookies)" % len(_returning_4k()), _returning_4k()),
+    ("cookieless visitor, %d B User-Agent (no Cookie)" % len(COOKIELESS_USER_AGENT), None),
 ]
+COOKIELESS_WORKLOAD = 3
+
+
+def user_agent_for(wi):
+    return COOKIELESS_USER_AGENT if wi == COOKIELESS_WORKLOAD else BENCH_USER_AGENT
+
+
 # How the requests travel: a new connection per request (`Connection: close`), all on one
 # keep-alive connection, or HTTP/2 (h2c) on one connection with h2load.
 MODES = {
@@ -205,6 +223,7 @@ MODES = {
 ROWS_CLOSE = [(0, "close"), (1, "close"), (2, "close")]
 ROWS_HEADLINE = ROWS_CLOSE + [(0, "ka"), (1, "ka")]
 ROWS_H2 = [(0, "h2"), (1, "h2"), (2, "h2")]
+ROWS_COOKIELESS = [(COOKIELESS_WORKLOAD, "close"), (COOKIELESS_WORKLOAD, "ka")]
 
 
 def row_label(row):
@@ -224,20 +243,43 @@ class Column:
 
     key: unique id; label: column heading; conf: the module section of httpd.conf (or, for
     nginx, the lines added to its server block); base: the key of the column whose slope is
-    subtracted for the module cost; expects/parts: the Set-Cookie a new visitor must get.
+    subtracted for the module cost; expects/parts: the Set-Cookie a new visitor must get;
+    logged_id: a regular expression every logged ID must match when the column logs one without
+    setting a cookie (the cookieless visitor's), all requests of a run then logging the same ID.
     """
 
-    def __init__(self, key, label, conf, base, rows, expects=True, parts=(), server="httpd", log=True):
+    def __init__(self, key, label, conf, base, rows, expects=True, parts=(), server="httpd", log=True,
+                 logged_id=None):
         self.key, self.label, self.conf, self.base, self.rows = key, label, conf, base, list(rows)
         self.expects, self.parts, self.server, self.log = expects, list(parts), server, log
+        self.logged_id = logged_id
         self.renews = "CookieRenew on" in conf
+
+
+# ---- The cookieless visitor (issue 14) ----
+# CookieTracking off and CookielessTracking on, the default salt cache (shmcb under
+# DefaultRuntimeDir, so mod_socache_shmcb is loaded), the realistic access log.
+COOKIELESS = ["CookieTracking off", "CookielessTracking on"]
+SHMCB_LOAD = "LoadModule socache_shmcb_module %s" % os.path.join(MODULES_DIR, "mod_socache_shmcb.so")
+# `cl-` and 22 base64url characters (src/core/cookieless/visitor_id.rs).
+COOKIELESS_ID = re.compile(r"^cl-[A-Za-z0-9_-]{22}$")
+# The salt cache's global mutex, taken on every visit to the cache (src/ffi/salt_cache.rs): its
+# calls in a run count the visits, which must be a handful (once a minute at most), not one per
+# request.
+SALT_CACHE_VISIT_FN = "apr_global_mutex_lock"
+
+
+def cookieless_conf(so_path):
+    """The module section of the cookieless column (bench/profile.py uses it too)."""
+    return "\n".join(REALISTIC_LOG + [SHMCB_LOAD, "LoadModule usertrack_module %s" % so_path] + COOKIELESS)
 
 
 def configs(include_ours, include_nginx=True, include_h2=True):
     """Every column of the callgrind part, in the order they are reported."""
     real = lambda so, extra: load_module_conf(so, REALISTIC + list(extra), REALISTIC_LOG)  # noqa: E731
+    none_rows = ROWS_HEADLINE + (ROWS_COOKIELESS if include_ours else [])
     cols = [
-        Column("none", "no module", load_module_conf(None, [], REALISTIC_LOG), None, ROWS_HEADLINE, expects=False),
+        Column("none", "no module", load_module_conf(None, [], REALISTIC_LOG), None, none_rows, expects=False),
         Column("stock", "stock", real(STOCK_SO, []), "none", ROWS_HEADLINE, parts=REALISTIC_EXPECT),
     ]
     if include_ours:
@@ -252,6 +294,8 @@ def configs(include_ours, include_nginx=True, include_h2=True):
         unsigned = [o for o in NEW_OPTIONS if not o.startswith("CookieSignKeyFile")]
         cols.append(Column("ours_every_unsigned", "ours, every option but signing",
                            real(OURS_SO, STOCK_OPTIONS + unsigned), "none", ROWS_HEADLINE, parts=STOCK_OPTIONS_EXPECT))
+        cols.append(Column("cookieless", "ours, cookieless visitor", cookieless_conf(OURS_SO), "none",
+                           ROWS_COOKIELESS, expects=False, logged_id=COOKIELESS_ID))
         for key, directive, expect in SINGLE_OPTIONS:
             cols.append(Column(key, directive.replace("@KEYFILE@", "<key file>"), real(OURS_SO, [directive]), "none",
                                ROWS_CLOSE, parts=REALISTIC_EXPECT + expect))
@@ -412,8 +456,8 @@ stop_all = httpd_instance.stop_all
 # ----------------------------------------------------------------------------------------------
 # HTTP client (raw sockets, so every request is byte-for-byte identical across configurations)
 
-def build_request(cookie, keepalive=True):
-    lines = ["GET /f.txt HTTP/1.1", "Host: 127.0.0.1", "User-Agent: usertrack-bench/1",
+def build_request(cookie, keepalive=True, user_agent=BENCH_USER_AGENT):
+    lines = ["GET /f.txt HTTP/1.1", "Host: 127.0.0.1", "User-Agent: " + user_agent,
              "Accept: */*"]
     if cookie is not None:
         lines.append("Cookie: " + cookie)
@@ -454,9 +498,9 @@ def read_response(sock, buf):
     return status, headers, buf[length:]
 
 
-def send_requests(port, n, cookie, keepalive=True):
+def send_requests(port, n, cookie, keepalive=True, user_agent=BENCH_USER_AGENT):
     """Send n identical GETs; returns the headers of the first response."""
-    req = build_request(cookie, keepalive)
+    req = build_request(cookie, keepalive, user_agent)
     first = None
     sock = None
     buf = b""
@@ -537,6 +581,12 @@ def check_access_log(name, srv, col, mode, n):
         raise RuntimeError("%s: %d access log lines for %d requests" % (name, len(lines), n))
     last = lines[-1]
     field = last.rsplit(" ", 1)[-1]
+    if col.logged_id:
+        ids = {line.rsplit(" ", 1)[-1] for line in lines}
+        if len(ids) != 1 or not col.logged_id.match(field):
+            raise RuntimeError("%s: expected one ID matching %s on all %d lines, got %r" % (
+                name, col.logged_id.pattern, len(lines), sorted(ids)[:5]))
+        return
     if col.expects and field in ("-", "--"):
         raise RuntimeError("%s: the access log has no ID: %r" % (name, last))
     if not col.expects and field not in ("-", "--"):
@@ -555,12 +605,13 @@ def callgrind_run(workdir, col, row, n, layout, tag=""):
         srv = Server(workdir, name, "prefork", col.conf, callgrind_out=out, layout=layout)
     cookie = cookie_for(col.conf, WORKLOADS[wi][1], col.server)
     cookie_name = NGINX_COOKIE_NAME if col.server == "nginx" else COOKIE_NAME
+    started = time.monotonic()
     try:
         srv.start(ready_timeout=120)
         if mode == "h2":
             headers = h2_requests(srv.port, n, cookie)
         else:
-            headers = send_requests(srv.port, n, cookie, keepalive=(mode == "ka"))
+            headers = send_requests(srv.port, n, cookie, keepalive=(mode == "ka"), user_agent=user_agent_for(wi))
         check_headers(name, headers, cookie, col.expects, col.parts, renews=col.renews, cookie_name=cookie_name)
     except Exception as e:
         srv.stop(timeout=120)
@@ -569,7 +620,44 @@ def callgrind_run(workdir, col, row, n, layout, tag=""):
         srv.stop(timeout=120)
     srv.check_error_log()
     check_access_log(name, srv, col, mode, n)
+    if col.logged_id:
+        check_salt_in_memory(name, out, n, time.monotonic() - started)
     return callgrind_total(out)
+
+
+# The cookieless runs: (salt cache visits, requests), per run.
+salt_visits = {}
+
+
+def check_salt_in_memory(name, callgrind_out, n, seconds):
+    """The steady state hashes with the salt the process holds: the salt cache is visited once for
+    the first request and then at most once a minute (the salt keeper's look), never per request;
+    and, shmcb only, once as each configuration is torn down (src/ffi/restart_carry.rs: httpd reads
+    its configuration twice at start-up, and stops)."""
+    visits = callgrind_calls(callgrind_out, SALT_CACHE_VISIT_FN)
+    salt_visits[name] = (visits, n)
+    allowed = 3 + int(seconds // 60) + 1
+    if not 1 <= visits <= allowed:
+        raise RuntimeError("%s: the salt cache was visited %d times (%s calls) in %d requests over %.0f s: "
+                           "expected 1 to %d" % (name, visits, SALT_CACHE_VISIT_FN, n, seconds, allowed))
+
+
+def callgrind_calls(path, fn_name):
+    """How many times `fn_name` was called in a run, from all callers (callgrind's `cfn=` and
+    `calls=` lines; names are compressed: `(id) name` the first time, `(id)` after)."""
+    names, total, counting = {}, 0, False
+    pattern = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = pattern.match(line.rstrip("\n"))
+            if m:
+                if m.group(3):
+                    names[m.group(2)] = m.group(3)
+                counting = m.group(1) == "cfn" and names.get(m.group(2)) == fn_name
+            elif counting and line.startswith("calls="):
+                total += int(line[len("calls="):].split()[0])
+                counting = False
+    return total
 
 
 def callgrind_total(path):
@@ -610,7 +698,8 @@ def part_callgrind(args, workdir, cols):
                     for n in (args.n1, args.n2):
                         jobs[(col.key, row, n, layout)] = pool.submit(callgrind_run, workdir, col, row, n, layout)
         # One run repeated under the same conditions, to show the run-to-run noise.
-        jobs["repeat"] = pool.submit(callgrind_run, workdir, cols[0], (1, "close"), args.n2, args.layouts[0],
+        repeated = (1, "close") if (1, "close") in cols[0].rows else cols[0].rows[0]
+        jobs["repeat"] = pool.submit(callgrind_run, workdir, cols[0], repeated, args.n2, args.layouts[0],
                                      "-repeat")
         results = {}
         for k, f in jobs.items():
@@ -619,7 +708,7 @@ def part_callgrind(args, workdir, cols):
             except Exception as e:  # one broken column must not hide the others
                 errors.append(str(e))
     slopes = {}
-    first = (cols[0].key, (1, "close"), args.n2, args.layouts[0])
+    first = (cols[0].key, repeated, args.n2, args.layouts[0])
     if "repeat" in results and first in results:
         slopes["repeat"] = abs(results["repeat"] - results[first]) / (args.n2 - args.n1)
     for col in cols:
@@ -695,9 +784,37 @@ def target_verdict(costs, key, row, target):
 
 
 def table(header, rows):
+    """A Markdown table; nothing when there are no rows (a column left out by BENCH_ONLY)."""
+    if not rows:
+        return []
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     out.append("")
+    return out
+
+
+def render_cookieless(args, costs):
+    if not costs.has("cookieless"):
+        return []
+    out = ["### The cookieless visitor (issue 14)\n"]
+    out.append("`%s` in the realistic configuration's place (the same access log, which logs the cookieless "
+               "ID as `%%{cookie}n`; checked: one ID of the documented shape on every line, never a Set-Cookie), "
+               "the default salt cache (`%s`), and a request with a %d-byte User-Agent and no Cookie, against "
+               "the same server and request without the module:\n"
+               % ("; ".join(COOKIELESS), SHMCB_LOAD.replace(MODULES_DIR + "/", ""), len(COOKIELESS_USER_AGENT)))
+    out += table(["workload", "module cost", "whole server, no module", "whole server, cookieless"],
+                 [[row_label(row), costs.cell("cookieless", row), fmt_int(costs.slope("none", row)),
+                   fmt_int(costs.slope("cookieless", row))] for row in ROWS_COOKIELESS])
+    if salt_visits:
+        visits = [v for v, _n in salt_visits.values()]
+        out.append("The salt is in the process's memory in the steady state: in each run the salt cache was visited "
+                   "(`%s` calls) %d to %d times, for %d to %d requests: once for the day's salt, then at most once "
+                   "a minute, and once at each of the two tear-downs of the configuration (httpd reads it twice "
+                   "at start-up; the salt is carried over a restart). The ID is SipHash-2-4 (128-bit output) over the site, "
+                   "the address and the User-Agent, plain integer arithmetic (valgrind counts what the CPU runs); "
+                   "the criterion row `cookieless/*` gives its time on the real CPU.\n"
+                   % (SALT_CACHE_VISIT_FN, min(visits), max(visits), min(n for _v, n in salt_visits.values()),
+                      max(n for _v, n in salt_visits.values())))
     return out
 
 
@@ -734,13 +851,14 @@ def render_callgrind(args, cols, slopes):
                    "@KEYFILE@", "<key file>"), " ".join(NGINX_USERID), NGINX_LOG_VARS))
     head_keys = [k for k in ("stock", "ours", "ng_userid", "stock_every", "ours_every", "ours_every_unsigned")
                  if costs.has(k)]
-    out.append("Module cost, instructions per request (mean over the layouts; lowest to highest layout):\n")
+    if head_keys:
+        out.append("Module cost, instructions per request (mean over the layouts; lowest to highest layout):\n")
     hdr = ["workload"] + [labels[k] for k in head_keys]
     ratios = [(a, b) for a, b in (("ours", "stock"), ("ours", "ng_userid"), ("ours_every", "stock_every"))
               if a in head_keys and b in head_keys]
     hdr += ["%s / %s" % (labels[a], labels[b]) for a, b in ratios]
     rows = [[row_label(row)] + [costs.cell(k, row) for k in head_keys] + [costs.ratio(a, b, row) for a, b in ratios]
-            for row in ROWS_HEADLINE]
+            for row in ROWS_HEADLINE if any(costs.has(k, row) for k in head_keys)]
     for row in ROWS_H2:
         if any(costs.has(k, row) for k in ("h2_stock", "h2_ours")):
             r = [row_label(row) + " (h2c, one connection)"]
@@ -754,8 +872,9 @@ def render_callgrind(args, cols, slopes):
 
     # ---- targets
     if any(costs.has(k) for k, _w, _t in TARGETS):
-        out.append("Targets (issue 11 §4: realistic configuration, module cost per request, mean over the layouts; "
-                   "a target is met when every layout meets it):\n")
+        out.append("Targets (issue 11 §4, and issue 14 for the cookieless visitor: module cost per request over "
+                   "the same server without the module, mean over the layouts; a target is met when every layout "
+                   "meets it):\n")
         trows = []
         for key, wi, target in TARGETS:
             row = (wi, "close")
@@ -770,17 +889,22 @@ def render_callgrind(args, cols, slopes):
                               "(≤ %s)" % fmt_int(target), costs.cell("ours_every_unsigned", row),
                               "(" + target_verdict(costs, "ours_every_unsigned", row, target) + ")"])
         out += table(["column", "workload", "target", "module cost", "verdict"], trows)
-        out.append("Under valgrind the CPU's SHA extensions are hidden, so `CookieSignKeyFile`'s HMAC-SHA256 runs "
-                   "sha2's software compression here (the difference between the last two columns above); on a CPU "
-                   "with SHA-NI it is much cheaper: see the criterion rows `signing/*` (time per call on the real "
-                   "CPU).\n")
+        if costs.has("ours_every"):
+            out.append("Under valgrind the CPU's SHA extensions are hidden, so `CookieSignKeyFile`'s HMAC-SHA256 "
+                       "runs sha2's software compression here (the difference between the last two columns above); "
+                       "on a CPU with SHA-NI it is much cheaper: see the criterion rows `signing/*` (time per call "
+                       "on the real CPU).\n")
 
-    out.append("Whole server, instructions per request (the slopes behind the table above):\n")
+    out += render_cookieless(args, costs)
+
     whole = [k for k in ("none", "stock", "ours", "stock_every", "ours_every", "ours_every_unsigned", "ng_none",
                          "ng_userid")
              if costs.has(k)]
+    whole_rows = [row for row in ROWS_HEADLINE if any(costs.has(k, row) for k in whole)]
+    if whole_rows:
+        out.append("Whole server, instructions per request (the slopes behind the table above):\n")
     out += table(["workload"] + [labels[k] for k in whole],
-                 [[row_label(row)] + [fmt_int(costs.slope(k, row)) for k in whole] for row in ROWS_HEADLINE])
+                 [[row_label(row)] + [fmt_int(costs.slope(k, row)) for k in whole] for row in whole_rows])
 
     # ---- one option on top of the realistic config
     single = [k for k, _d, _e in SINGLE_OPTIONS if costs.has(k)]
@@ -1218,8 +1342,12 @@ def main():
     cols = configs(include_ours, include_nginx, include_h2)
     if args.only:
         only = {k.strip() for k in args.only.split(",") if k.strip()}
-        only |= {c.base for c in cols if c.key in only and c.base}
-        cols = [c for c in cols if c.key in only]
+        bases = {c.base for c in cols if c.key in only and c.base} - only
+        for base in cols:
+            if base.key in bases:  # only the rows the asked-for columns are measured on
+                wanted = {row for c in cols if c.key in only and c.base == base.key for row in c.rows}
+                base.rows = [row for row in base.rows if row in wanted]
+        cols = [c for c in cols if c.key in only | bases]
 
     if args.workdir_keep:
         os.makedirs(args.workdir_keep, exist_ok=True)

@@ -7,9 +7,11 @@ One httpd -X (prefork, a single process) with bench/memcheck/httpd.conf.in: a na
 host for every directive combination the suites use (t/conf/extra.conf.in) and for the module's
 own options (CookieIDFormat, Inject, Renew, Path, Validate, SignKeyFile, SignAcceptUnsigned), plus
 .htaccess files, internal redirects (ErrorDocument, per-directory RewriteRule), subrequests
-(DirectoryIndex, SSI include) and refused requests (403, 401). Every host gets a new visitor, a
-returning one (with the value the server just set), the hostile set (see hostile()) and every
-path in PATHS. Each request is a new connection.
+(DirectoryIndex, SSI include) and refused requests (403, 401), and cookieless.test
+(CookieTracking off, CookielessTracking on with the default shmcb salt cache, mod_remoteip, the
+consent recipe). Every host gets a new visitor, a returning one (with the value the server just
+set), the hostile set (see hostile(): hostile User-Agents and X-Forwarded-For values too) and
+every path in PATHS. Each request is a new connection.
 
 valgrind (default): the module built with symbols (`cargo build --profile profiling`, default
 $CARGO_TARGET_DIR/profiling/libmod_usertrack.so), `--leak-check=full --keep-debuginfo=yes --xml=yes`.
@@ -58,7 +60,7 @@ HOSTS = [
     ("offhost.test", "Apache"), ("errdoc.test", "Apache"), ("merge.test", "Apache"),
     ("inherit.test", "inherited"), ("signed.test", "Apache"), ("rotated.test", "Apache"),
     ("legacy.test", "session"), ("renew.test", "Apache"), ("apacheinject.test", "Apache"),
-    ("consent.test", "Apache"),
+    ("consent.test", "Apache"), ("cookieless.test", "Apache"),
 ]
 
 # Paths every host is asked for: plain, subrequests, internal and external redirects, refusals,
@@ -210,6 +212,24 @@ def hostile(host, name, port):
         ("request line over the limit", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
         ("X-Drop header", request(host, headers=[b"X-Drop: 1", cookie(b"x=1")])),
     ]
+    # What the cookieless ID hashes (issue 14): User-Agents and client addresses (mod_remoteip).
+    ua_at = FIELD_LIMIT - len(b"User-Agent: ")
+    reqs += [(label, request(host, headers=h)) for label, h in [
+        ("a browser's User-Agent", [b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"]),
+        ("3,000-byte User-Agent", [b"User-Agent: " + b"U" * 3000]),
+        ("User-Agent at LimitRequestFieldSize", [b"User-Agent: " + b"u" * ua_at]),
+        ("User-Agent over LimitRequestFieldSize", [b"User-Agent: " + b"u" * (ua_at + 1)]),
+        ("control characters in the User-Agent", [b"User-Agent: " + ctl]),
+        ("bytes 0x80-0xff in the User-Agent", [b"User-Agent: " + high]),
+        ("empty User-Agent", [b"User-Agent: "]),
+        ("50 User-Agent lines", [b"User-Agent: ua%d" % i for i in range(50)]),
+        ("X-Forwarded-For", [b"X-Forwarded-For: 192.0.2.7", b"User-Agent: xff"]),
+        ("X-Forwarded-For, IPv6", [b"X-Forwarded-For: 2001:db8::7"]),
+        ("X-Forwarded-For, not an address", [b"X-Forwarded-For: not-an-address"]),
+        ("X-Forwarded-For, 1,000 addresses", [b"X-Forwarded-For: " + b", ".join(b"192.0.2.%d" % (i % 250 + 1)
+                                                                                  for i in range(1000))]),
+        ("X-Forwarded-For, control characters", [b"X-Forwarded-For: 192.0.2.7" + ctl]),
+    ]]
     return reqs
 
 
@@ -286,7 +306,8 @@ def drive(port, timeout, quick):
         statuses[status_of(resp)] += 1
         return resp
 
-    hosts = HOSTS[:4] + [h for h in HOSTS if h[0] in ("signed.test", "legacy.test", "rotated.test")] if quick else HOSTS
+    hosts = HOSTS[:4] + [h for h in HOSTS if h[0] in ("signed.test", "legacy.test", "rotated.test",
+                                                      "cookieless.test")] if quick else HOSTS
     for host, name in hosts:
         first = go(request(host))
         value = set_cookie_value(first, name)

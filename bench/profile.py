@@ -3,12 +3,19 @@
 
     cargo build --profile profiling          # release code with symbols (Cargo.toml [profile.profiling])
     python3 bench/profile.py [--config realistic|every|every-unsigned|minimal|all-options]
-                             [--requests N] [--workload 0|1|2] [--so PATH]
+                             [--requests N] [--workload 0|1|2|3] [--so PATH]
+    python3 bench/profile.py --config cookieless   # make bench's cookieless visitor
+    python3 bench/profile.py --config cookieless --against-none   # every function's share, httpd's too
 
 Runs `apache2 -X` under callgrind with the module (default: target/profiling/libmod_usertrack.so),
 sends N requests of each workload of bench/bench.py, and prints, per request, the inclusive cost
 of every function in the module and of what each one calls (callgrind_annotate --tree=calling).
 Start-up is included in the totals but divided by N like the rest, so use a large N (default 2000).
+
+--against-none: instead, each function's own (exclusive) instructions per request with the module
+minus make bench's server without it (the realistic access log), httpd's and APR's functions
+included, as a slope between N/6 and N requests so start-up cancels: what the module makes httpd
+do shows up too.
 """
 
 import argparse
@@ -65,6 +72,52 @@ def short(fn, so_path):
     return fn
 
 
+def exclusive_costs(callgrind_out):
+    """Exclusive Ir per function (a function listed by file and as ??? counts once, summed)."""
+    text = subprocess.run(["callgrind_annotate", "--threshold=100", callgrind_out], capture_output=True, text=True,
+                          timeout=600).stdout
+    costs = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*([0-9,]+)\s+(?:\(\s*[0-9.]+%\)\s+)?(\S.*:.*)$", line)
+        if m:
+            fn = re.sub(r"\s\[[^\]]*\]$", "", m.group(2)).partition(":")[2]
+            costs[fn] = costs.get(fn, 0) + int(m.group(1).replace(",", ""))
+    return costs
+
+
+def run_callgrind(workdir, name, conf, n, wi):
+    out = os.path.join(workdir, "%s.callgrind.out" % name)
+    srv = bench.Server(workdir, name, "prefork", conf, callgrind_out=out)
+    try:
+        srv.start()
+        bench.send_requests(srv.port, n, bench.cookie_for(conf, bench.WORKLOADS[wi][1]), keepalive=False,
+                            user_agent=bench.user_agent_for(wi))
+    finally:
+        srv.stop()
+    srv.check_error_log()
+    return out
+
+
+def against_none(workdir, conf, args):
+    """Per function: (with the module - without it) exclusive Ir per request, as a slope."""
+    none_conf = bench.load_module_conf(None, [], bench.REALISTIC_LOG)
+    low, high = args.requests // 6, args.requests
+    for wi in args.workload or range(len(bench.WORKLOADS)):
+        slopes = {}
+        for key, c in (("ours", conf), ("none", none_conf)):
+            runs = [exclusive_costs(run_callgrind(workdir, "%s%d_%d" % (key, wi, n), c, n, wi)) for n in (low, high)]
+            for fn in set(runs[0]) | set(runs[1]):
+                slope = (runs[1].get(fn, 0) - runs[0].get(fn, 0)) / (high - low)
+                slopes[fn] = slopes.get(fn, 0) + (slope if key == "ours" else -slope)
+        print("=== %s, %s configuration against no module: exclusive Ir per request, slope %d..%d requests"
+              % (bench.WORKLOADS[wi][0], args.config, low, high))
+        print("%9.0f  total" % sum(slopes.values()))
+        for fn, ir in sorted(slopes.items(), key=lambda item: -abs(item[1])):
+            if abs(ir) >= args.min:
+                print("%9.0f  %s" % (ir, short(fn, "")))
+        print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--so", default=os.path.join(bench.TARGET_DIR, "profiling/libmod_usertrack.so"))
@@ -72,13 +125,16 @@ def main():
     ap.add_argument("--workload", type=int, action="append",
                     help="index into bench.WORKLOADS (repeatable; default all)")
     ap.add_argument("--config", default="realistic",
-                    choices=["realistic", "every", "every-unsigned", "minimal", "all-options"],
+                    choices=["realistic", "every", "every-unsigned", "minimal", "all-options", "cookieless"],
                     help="realistic: make bench's headline (CookieExpires and an access log of the ID); every: "
                          "that with every option (signing included); every-unsigned: every option but "
                          "signing; minimal: CookieTracking on alone, no log; all-options: minimal plus "
-                         "bench.ALL_OPTIONS")
+                         "bench.ALL_OPTIONS; cookieless: make bench's cookieless visitor (workload 3 by "
+                         "default)")
     ap.add_argument("--all-options", action="store_true", help="the same as --config all-options")
     ap.add_argument("--min", type=float, default=5.0, help="hide callees below this many Ir/request")
+    ap.add_argument("--against-none", action="store_true",
+                    help="each function's exclusive Ir per request, with the module minus without it")
     args = ap.parse_args()
     so = os.path.abspath(args.so)
     if not os.path.exists(so):
@@ -92,21 +148,21 @@ def main():
         "every-unsigned": (bench.REALISTIC + bench.STOCK_OPTIONS + unsigned, bench.REALISTIC_LOG),
         "minimal": ([], ()),
         "all-options": (bench.ALL_OPTIONS, ()),
+        "cookieless": ([], ()),
     }[args.config]
     conf = bench.load_module_conf(so, extra, log_lines)
+    if args.config == "cookieless":
+        conf = bench.cookieless_conf(so)
+        args.workload = args.workload or [bench.COOKIELESS_WORKLOAD]
     workdir = tempfile.mkdtemp(prefix="usertrack-profile-")
     os.chmod(workdir, 0o755)
     try:
+        if args.against_none:
+            against_none(workdir, conf, args)
+            return
         for wi in args.workload or range(len(bench.WORKLOADS)):
-            name, cookie = bench.WORKLOADS[wi]
-            out = os.path.join(workdir, "w%d.callgrind.out" % wi)
-            srv = bench.Server(workdir, "w%d" % wi, "prefork", conf, callgrind_out=out)
-            try:
-                srv.start()
-                bench.send_requests(srv.port, args.requests, bench.cookie_for(conf, cookie), keepalive=False)
-            finally:
-                srv.stop()
-            srv.check_error_log()
+            name = bench.WORKLOADS[wi][0]
+            out = run_callgrind(workdir, "w%d" % wi, conf, args.requests, wi)
             ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=calling", "--threshold=100",
                                   out], capture_output=True, text=True, timeout=600).stdout
             print("=== %s, %s configuration: inclusive Ir per request (N=%d, start-up spread over N)"

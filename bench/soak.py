@@ -7,13 +7,20 @@ For each of prefork, worker and event: an httpd on a free 127.0.0.1 port (bench/
 CookieTracking on, CookieExpires "2 weeks", /signed with a signing key made at run time,
 CookieValidate, CookieIDFormat uuid7 and CookieInject, /legacy with CookieIDFormat legacy),
 returning visitors' IDs minted by that server first, then wrk with bench/soak/mix.lua (new,
-returning and malformed visitors, 4:4:2) for the MPM's share of the time, with `apache2 -k graceful`
-at every interval boundary (SOAK_GRACEFUL_EVERY seconds, default 20; at least two per MPM).
+returning, malformed and cookieless visitors, 4:4:2:2) for the MPM's share of the time, with
+`apache2 -k graceful` at every interval boundary (SOAK_GRACEFUL_EVERY seconds, default 20; at least
+two per MPM). /cookieless has CookieTracking off and CookielessTracking on (issue 14; the default
+shmcb salt cache): 8 visitors, one address, a User-Agent each.
 
 Targets, each checked per MPM and printed:
   - wrk: no socket error, no timeout, no status error; the access log: every status 2xx;
   - no ID minted twice, across all three MPMs' logs (every minted ID is logged: USERTRACK_NEW=1);
   - every returning visitor logged with the ID it sent and USERTRACK_NEW=0; every new one minted;
+  - every cookieless request logged with a cookieless ID (`cl-` and 22 base64url characters), no
+    USERTRACK_NEW and no Set-Cookie; each cookieless visitor (address + User-Agent) keeps one ID
+    for the whole phase, across children, threads and graceful restarts; different User-Agents,
+    different IDs (a phase that crossed UTC midnight would show a visitor's two days' IDs: not
+    expected of a run at any other time);
   - no crash or panic in the error log (exit signal, panic, Segmentation fault, AH00052);
   - every graceful restart done (the MPM's "graceful restart" line in the error log);
   - child RSS growth under 10%: the median VmRSS of the children just before the first graceful
@@ -47,6 +54,8 @@ MODULE_SO = os.path.abspath(os.environ.get("MODULE_SO", os.path.join(TARGET_DIR,
 TEMPLATE = os.path.join(REPO, "bench/soak/httpd.conf.in")
 LUA = os.path.join(REPO, "bench/soak/mix.lua")
 LOCATIONS = ("/f.txt", "/signed/f.txt", "/legacy/f.txt")
+COOKIELESS_PATH = "/cookieless/f.txt"
+COOKIELESS_ID = re.compile(r"^cl-[A-Za-z0-9_-]{22}$")
 RETURNING_PER_LOCATION = 32
 RSS_LIMIT = 0.10
 
@@ -77,14 +86,14 @@ def _kill_wrk():
 class SoakServer(httpd_instance.Httpd):
     def __init__(self, workdir, mpm):
         self.dir = os.path.join(workdir, mpm)
-        for d in ("run", "htdocs", "htdocs/signed", "htdocs/legacy"):
+        for d in ("run", "htdocs", "htdocs/signed", "htdocs/legacy", "htdocs/cookieless"):
             os.makedirs(os.path.join(self.dir, d))
         # children run as another user when started as root without User: make the tree readable
         for root, dirs, _files in os.walk(self.dir):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
         os.chmod(self.dir, 0o755)
-        for loc in LOCATIONS:
+        for loc in LOCATIONS + (COOKIELESS_PATH,):
             path = os.path.join(self.dir, "htdocs", loc.lstrip("/"))
             with open(path, "w") as f:
                 f.write("hello\n")
@@ -218,17 +227,25 @@ def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minte
 
 
 def check_access_log(path, mpm, row, minted):
-    kinds = {"new": 0, "returning": 0, "malformed": 0, "harvest": 0}
+    kinds = {"new": 0, "returning": 0, "malformed": 0, "harvest": 0, "cookieless": 0}
     non2xx, dups, mismatch, unminted, count, new_lines = 0, 0, 0, 0, 0, 0
+    cookieless_ids, cookieless_bad = {}, 0  # visitor -> the IDs it was logged with
     examples = []
     with open(path, "rb") as f:
         for raw in f:
-            fields = raw.decode("latin-1").rstrip("\n").split("\t", 7)
-            if len(fields) != 8:
+            fields = raw.decode("latin-1").rstrip("\n").split("\t", 8)
+            if len(fields) != 9:
                 examples.append("unparsable line: %r" % raw[:200])
                 mismatch += 1
                 continue
-            kind, expect, note, new, status, _pid, uri, _cookie = fields
+            kind, expect, note, new, status, _pid, uri, set_cookie, _cookie = fields
+            if kind == "cookieless":
+                cookieless_ids.setdefault(expect, set()).add(note)
+                if not COOKIELESS_ID.match(note) or new != "-" or set_cookie != "-":
+                    cookieless_bad += 1
+                    if len(examples) < 10:
+                        examples.append("cookieless visitor %s: ID %r, USERTRACK_NEW %r, Set-Cookie %r"
+                                        % (expect, note, new, set_cookie[:100]))
             count += 1
             kinds[kind] = kinds.get(kind, 0) + 1
             if not status.startswith("2"):
@@ -251,8 +268,19 @@ def check_access_log(path, mpm, row, minted):
                 unminted += 1
                 if len(examples) < 10:
                     examples.append("new visitor not minted: %s %s" % (uri, raw[:200]))
+    split = sorted(v for v, ids in cookieless_ids.items() if len(ids) != 1)
+    owners = {}  # ID -> the visitors logged with it
+    for v, ids in cookieless_ids.items():
+        for i in ids:
+            owners.setdefault(i, set()).add(v)
+    shared = sum(1 for vs in owners.values() if len(vs) > 1)
+    for v in split[:3]:
+        examples.append("cookieless visitor %s logged with %d IDs: %s" % (v, len(cookieless_ids[v]),
+                                                                          sorted(cookieless_ids[v])[:4]))
     row.update(logged=count, kinds=kinds, non2xx=non2xx, duplicates=dups, mismatches=mismatch,
-               unminted=unminted, minted=new_lines, examples=examples)
+               unminted=unminted, minted=new_lines, examples=examples,
+               cookieless_visitors=len(cookieless_ids), cookieless_split=len(split),
+               cookieless_ids=len(owners), cookieless_shared=shared, cookieless_bad=cookieless_bad)
 
 
 def growth(a, b):
@@ -265,7 +293,8 @@ def fmt_pct(x):
 
 def report(rows, seconds, cmd):
     cols = ["MPM", "requests (log)", "wrk req/s", "wrk socket errors", "non-2xx", "minted", "duplicates",
-            "returning mismatches", "new unminted", "gracefuls", "child RSS start / end kB", "growth",
+            "returning mismatches", "new unminted", "cookieless visitors / IDs", "gracefuls",
+            "child RSS start / end kB", "growth",
             "parent RSS start / end kB"]
     lines = ["", "Soak: `%s`, %d s in all, module %s" % (cmd, seconds, MODULE_SO), "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -274,17 +303,20 @@ def report(rows, seconds, cmd):
         if "aborted" in r:
             lines.append("| %s | aborted |%s" % (r["mpm"], " |" * (len(cols) - 2)))
             continue
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
             r["mpm"], "{:,}".format(r["logged"]), "{:,.0f}".format(r["rps"]), r["wrk_socket_errors"],
             "%d (wrk: %d)" % (r["non2xx"], r["wrk_status_errors"]), "{:,}".format(r["minted"]), r["duplicates"],
-            r["mismatches"], r["unminted"], "%d/%d" % (r["restarts_logged"], r["gracefuls"]),
+            r["mismatches"], r["unminted"],
+            "%d / %d" % (r["cookieless_visitors"], r["cookieless_ids"]),
+            "%d/%d" % (r["restarts_logged"], r["gracefuls"]),
             "{:,.0f}".format(r["rss_start"] or 0), "{:,.0f}".format(r["rss_end"] or 0),
             fmt_pct(growth(r["rss_start"], r["rss_end"])),
             "{:,.0f}".format(r["parent_start"] or 0), "{:,.0f}".format(r["parent_end"] or 0)))
     lines.append("")
-    lines.append("Mix per MPM (new / returning / malformed): " + "; ".join(
-        "%s %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
-                             "{:,}".format(r["kinds"]["malformed"])) for r in rows if "aborted" not in r))
+    lines.append("Mix per MPM (new / returning / malformed / cookieless): " + "; ".join(
+        "%s %s / %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
+                                  "{:,}".format(r["kinds"]["malformed"]), "{:,}".format(r["kinds"]["cookieless"]))
+        for r in rows if "aborted" not in r))
     lines.append("")
     for r in rows:
         if "aborted" in r:
@@ -298,6 +330,12 @@ def report(rows, seconds, cmd):
             ("no duplicate ID", r["duplicates"] == 0),
             ("every returning visitor logged with its ID", r["mismatches"] == 0),
             ("every new visitor minted", r["unminted"] == 0),
+            ("every cookieless request logged with a cookieless ID, no USERTRACK_NEW, no Set-Cookie (%s requests)"
+             % "{:,}".format(r["kinds"]["cookieless"]), r["cookieless_bad"] == 0 and r["kinds"]["cookieless"] > 0),
+            ("each of the %d cookieless visitors kept one ID across children and graceful restarts"
+             % r["cookieless_visitors"], r["cookieless_split"] == 0 and r["cookieless_visitors"] > 0),
+            ("different User-Agents, different cookieless IDs (%d IDs shared)" % r["cookieless_shared"],
+             r["cookieless_shared"] == 0),
             ("no crash or panic in the error log", not r["crashes"]),
             ("%d graceful restarts done" % r["gracefuls"], r["restarts_logged"] == r["gracefuls"] and r["gracefuls"] >= 2),
             ("child RSS growth under 10%% (%s)" % fmt_pct(g), g is not None and g < RSS_LIMIT),

@@ -15,6 +15,9 @@
 //!   measurement as at config time. On the real CPU, so SHA-NI counts where the CPU has it;
 //!   callgrind's figures for the signing columns take sha2's software path (valgrind hides the
 //!   SHA extensions) and overstate the cost on such a CPU.
+//! - `cookieless/id_150_byte_user_agent`: `cookieless_id` (`CookielessTracking`) for
+//!   `make bench`'s cookieless visitor (a 150-byte User-Agent): SipHash-2-4-128, the salt's
+//!   SipHash key derived outside the measurement as the module holds it.
 
 use std::hint::black_box;
 use std::mem::MaybeUninit;
@@ -22,6 +25,8 @@ use std::mem::MaybeUninit;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 use mod_usertrack::core::cookie_scan::{CookieFinder, find_cookie};
+use mod_usertrack::core::cookieless::salt::Salt;
+use mod_usertrack::core::cookieless::visitor_id::{VisitorFields, cookieless_id};
 use mod_usertrack::core::netscape_date::netscape_date;
 use mod_usertrack::core::set_cookie::{CookieAttributes, SetCookieTemplate};
 use mod_usertrack::core::settings::{SameSite, Style};
@@ -217,5 +222,17 @@ fn bench_signing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_cookie_scan, bench_mint_id, bench_set_cookie, bench_signing);
+fn bench_cookieless(c: &mut Criterion) {
+    let salt = Salt::new(std::array::from_fn(|index| index as u8));
+    // bench/bench.py's COOKIELESS_USER_AGENT
+    let user_agent: &[u8] = b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+        Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 usertrack-bench/cookieless-1.0";
+    assert_eq!(user_agent.len(), 150);
+    let fields = VisitorFields { server_name: b"127.0.0.1", client_ip: b"127.0.0.1", user_agent };
+    let mut group = c.benchmark_group("cookieless");
+    group.bench_function("id_150_byte_user_agent", |b| b.iter(|| cookieless_id(black_box(&salt), black_box(&fields))));
+    group.finish();
+}
+
+criterion_group!(benches, bench_cookie_scan, bench_mint_id, bench_set_cookie, bench_signing, bench_cookieless);
 criterion_main!(benches);

@@ -22,6 +22,7 @@
 #               cargo built next to the module in target/release; its checks skip if missing)
 #   APACHE_MODULES_DIR  stock modules (default /usr/lib/apache2/modules)
 #   KEEP_WORKDIR=1      keep the temporary copy of t/ (always kept when a pass fails)
+#   APACHE_TEST_MPM=event  run the given test files with the event MPM instead of prefork
 #
 # Apache::Test refuses to run as root: as root the suite runs as user usertrack-test
 # (created if missing) in a temporary copy of t/ that this user owns.
@@ -176,7 +177,8 @@ run_pass() { # $1 = label, $2 = mpm, rest = test files; MODULE_FOR_PASS: another
 }
 
 if [ $# -gt 0 ]; then
-  run_pass prefork prefork "$@"
+  mpm=${APACHE_TEST_MPM:-prefork}
+  run_pass "$mpm" "$mpm" "$@"
 else
   run_pass prefork prefork
   run_pass event event "${EVENT_TESTS[@]}"

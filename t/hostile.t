@@ -64,10 +64,43 @@ my @cases = (
 my $ours = (GET_BODY('/server-info?mod_usertrack.c') // '') =~ /CookieSignKeyFile/ ? 1 : 0;
 my @hosts = ('hostile.test', $ours ? 'hostile-signed.test' : ());
 
+# Cookieless mode (hostile-cookieless.test, this module only): the Cookie cases above and
+# hostile User-Agents and X-Forwarded-For values (mod_remoteip trusts 127.0.0.1 there; it
+# leaves the peer's address where the header holds none it can parse).
+# [label, [header lines], status]
+my $ua_longest = $LIMIT + 1 - length('User-Agent: ');
+my @cookieless_cases = (
+    (map { [$_->[0], $_->[1], $_->[2]] } @cases),
+    ['a 3,000-byte User-Agent', ['User-Agent: ' . ('U' x 3000)], 200],
+    ['the longest User-Agent line httpd accepts', ['User-Agent: ' . ('u' x $ua_longest)], 200],
+    ['a User-Agent line 1 byte longer', ['User-Agent: ' . ('u' x ($ua_longest + 1))], 400],
+    ['control character 0x01 in the User-Agent', ["User-Agent: a\x01b"], 400],
+    ['every control character in the User-Agent', ["User-Agent: $ctls"], 400],
+    ['a TAB in the User-Agent', ["User-Agent: a\tb"], 200],
+    ['bytes 0x80-0xff in the User-Agent', ["User-Agent: $high"], 200],
+    ['an empty User-Agent', ['User-Agent: '], 200],
+    ['no User-Agent', [], 200],
+    ['50 User-Agent lines', [map { "User-Agent: ua$_" } 0 .. 49], 200],
+    ['a folded User-Agent', ["User-Agent: a\n b\n\tc"], 200],
+    ['X-Forwarded-For: an address', ['X-Forwarded-For: 192.0.2.7'], 200],
+    ['X-Forwarded-For: IPv6', ['X-Forwarded-For: 2001:db8::7'], 200],
+    ['X-Forwarded-For: not an address', ['X-Forwarded-For: not-an-address'], 200],
+    ['X-Forwarded-For: 500 addresses', ['X-Forwarded-For: ' . join(', ', map { "192.0.2." . ($_ % 250 + 1) } 0 .. 499)], 200],
+    ['X-Forwarded-For: empty', ['X-Forwarded-For: '], 200],
+    ['X-Forwarded-For: separators only', ['X-Forwarded-For: , ,,'], 200],
+    ['X-Forwarded-For: bytes 0x80-0xff', ["X-Forwarded-For: $high"], 200],
+    ['X-Forwarded-For: control character', ["X-Forwarded-For: 192.0.2.7\x01"], 400],
+);
+my $cookieless = $ours && (GET_BODY('/server-info?mod_usertrack.c') // '') =~ /CookielessTracking/ ? 1 : 0;
+# per cookieless case: status, no Set-Cookie, one log line, the note, the next request (status,
+# no Set-Cookie, its ID)
+my $per_cookieless_case = 7;
+
 # per case and host: status, Set-Cookie shape, Set-Cookie count, note, one log
 # line, well-formed, then a normal request (status, its cookie)
 my $per_case = 8;
-plan tests => $per_case * @cases * @hosts + 2 * 5 + 1, need_module 'mod_usertrack.c';
+plan tests => $per_case * @cases * @hosts + $per_cookieless_case * @cookieless_cases * $cookieless + 2 * 5 + 1,
+    need_module 'mod_usertrack.c';
 t_debug($ours ? 'this module: hostile-signed.test too' : 'stock module: hostile.test only');
 
 my $SIGNED = qr/$ID_RE~$TAG_RE/;
@@ -147,6 +180,29 @@ for my $host (@hosts) {
         ok t_cmp($next->{status}, 200, "$what: the next request is served");
         ok t_cmp(@next_sc == 1 && $next_sc[0] =~ $shape ? 1 : 0, 1, "$what: and gets a new cookie (@next_sc)");
     }
+}
+
+# Cookieless mode: never a 5xx or a Set-Cookie; the note is a cookieless ID on every request
+# served (200) and a cookieless ID or `-` on a refused one; the server serves the next visitor.
+for my $c ($cookieless ? @cookieless_cases : ()) {
+    my ($label, $lines, $status) = @$c;
+    my $what = "hostile-cookieless.test: $label";
+    my $tag = new_tag('hostile-cl');
+    my $r = send_raw('hostile-cookieless.test', "/plain.html?$tag", $tag, @$lines);
+    ok t_cmp($r->{status}, $status, "$what: status");
+    my @sc = (set_cookies($r), set_cookie2s($r));
+    ok t_cmp(scalar @sc, 0, "$what: no Set-Cookie (@sc)");
+    my @raw = log_lines_for_request("GET /plain.html?$tag HTTP/1.1");
+    ok t_cmp(scalar @raw, 1, "$what: one log line");
+    my $note = fields($raw[0])->{cookie} // 'NO-LOG-LINE';
+    my $want = $status == 200 ? qr/^$COOKIELESS_RE$/ : qr/^(?:$COOKIELESS_RE|-)$/;
+    ok t_cmp($note, $want, "$what: the note is a cookieless ID" . ($status == 200 ? '' : ' or -'));
+    my $next_tag = new_tag('hostile-cl-next');
+    my $next = send_raw('hostile-cookieless.test', "/plain.html?$next_tag", $next_tag, 'User-Agent: hostile-next');
+    ok t_cmp($next->{status}, 200, "$what: the next request is served");
+    ok t_cmp(scalar(set_cookies($next)), 0, "$what: the next request: no Set-Cookie");
+    my ($next_line) = log_lines_for_request("GET /plain.html?$next_tag HTTP/1.1");
+    ok t_cmp(fields($next_line)->{cookie} // 'NO-LOG-LINE', qr/^$COOKIELESS_RE$/, "$what: the next request: a cookieless ID");
 }
 
 # HTTP/0.9 (no headers in the response, so no cookie; logged once) and absolute-form request lines

@@ -4,8 +4,10 @@
 //! answered harmlessly: the request is served (untracked where the panic took tracking with it)
 //! by the same worker, which serves the next request; a config callback's panic is a clean
 //! startup error. ClickPath's entry points too (translate_name, insert_filter, the output
-//! filter, its post_config part, its directives). Also: the OS random source failing, key files that cannot be read,
-//! out-of-range values, and a graceful restart that changes the config under load.
+//! filter, its post_config part, its directives). Also: the OS random source failing, key files
+//! that cannot be read, out-of-range values, a graceful restart that changes the config under
+//! load, and the cookieless path (issue 14): its hook code, the salt cache visit and the salt
+//! cache's start-up.
 //!
 //! The fault build is `$CARGO_TARGET_DIR/fault/libmod_usertrack.so` (or `FAULT_MODULE_SO`);
 //! the release build (`MODULE_SO`, as every other test) must not contain the trigger.
@@ -28,8 +30,12 @@ use support::cookie::is_id;
 use support::httpd::{Httpd, Options, apache2_bin, built_module, config_text, is_root, our_module};
 use support::tmp::TempDir;
 
-const FILES: &[(&str, &str)] =
-    &[("index.html", "<p>faults</p>\n"), ("sub/index.html", "<p>sub</p>\n"), ("cp/links.html", "<p><a href=\"/x.html\">x</a></p>\n")];
+const FILES: &[(&str, &str)] = &[
+    ("index.html", "<p>faults</p>\n"),
+    ("sub/index.html", "<p>sub</p>\n"),
+    ("cp/links.html", "<p><a href=\"/x.html\">x</a></p>\n"),
+    ("cookieless/index.html", "<p>cookieless</p>\n"),
+];
 
 /// One prefork child, so every request is served by the same process (`%P` in the log).
 const ONE_CHILD: &str = "StartServers 1\nMinSpareServers 1\nMaxSpareServers 1\nMaxRequestWorkers 1\n";
@@ -243,6 +249,41 @@ fn a_panic_in_a_clickpath_entry_point_is_caught_and_the_worker_lives_on() {
     assert_no_death(&h);
 }
 
+/// `/cookieless`: CookieTracking off, CookielessTracking on, the default shmcb salt cache.
+const COOKIELESS_SECTION: &str = "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so\n\
+                                  <Location /cookieless>\n    CookieTracking off\n    CookielessTracking on\n</Location>\n";
+
+fn is_cookieless_id(value: &str) -> bool {
+    value.len() == 25
+        && value.starts_with("cl-")
+        && value[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A panic in the cookieless path (the hook's code, or the visit to the salt cache with its
+/// global mutex held) is logged; the request is served untracked by the same child, which then
+/// gives the next request its cookieless ID (so the mutex was released).
+#[test]
+fn a_panic_in_the_cookieless_path_is_caught_and_the_worker_lives_on() {
+    let mut h = start("fault-cookieless", &fault_module(), COOKIELESS_SECTION, &[]);
+    // Fresh server: the first cookieless request visits the salt cache; so does this one.
+    for fault in ["salt_cache", "cookieless"] {
+        let what = format!("panic in {fault}");
+        let got = serve(&mut h, &Request::get("localhost", "/cookieless/").header("X-Usertrack-Fault", fault));
+        assert_eq!(got.res.status, 200, "{what}: served");
+        assert!(got.res.all("Set-Cookie").is_empty(), "{what}: no Set-Cookie: {:?}", got.res.headers);
+        assert_eq!(got.note, "-", "{what}: untracked");
+        let line = tagged_error(&h, &format!("fault injected in {fault}"))
+            .unwrap_or_else(|| panic!("{what}: no [usertrack:error] line:\n{}", h.error_log()));
+        assert!(line.contains("internal error in"), "{what}: logged as an internal error: {line}");
+        let next = serve(&mut h, &Request::get("localhost", "/cookieless/"));
+        assert_eq!(next.res.status, 200, "{what}: next request");
+        assert!(is_cookieless_id(&next.note), "{what}: the next request has a cookieless ID: {:?}", next.note);
+        assert!(next.res.all("Set-Cookie").is_empty(), "{what}: next request: no Set-Cookie");
+        assert_eq!(next.pid, got.pid, "{what}: the child lives on");
+    }
+    assert_no_death(&h);
+}
+
 /// ClickPath's part of post_config panics: logged, ClickPath stays off (pages untouched), and
 /// cookie tracking, set up by the rest of post_config, works.
 #[test]
@@ -270,6 +311,20 @@ fn a_panic_in_a_clickpath_directive_is_a_clean_startup_error() {
             .any(|l| l.contains("[usertrack:error]") && l.contains("internal error in a ClickPath directive") && l.contains("fault injected in clickpath_directive"));
         assert!(logged, "{directive}: the panic is logged with the module's tag:\n{output}");
         assert!(!DEATH_MARKERS.iter().any(|m| output.contains(m)), "{directive}:\n{output}");
+    }
+}
+
+/// pre_config and check_config (the salt cache's start-up) panicking: logged, and `apache2 -t`
+/// refuses the configuration cleanly (the panic took the salt cache with it).
+#[test]
+fn a_panic_in_the_salt_caches_start_up_is_a_clean_startup_error() {
+    let body = format!("CookieTracking off\nCookielessTracking on\n{COOKIELESS_SECTION}");
+    for entry_point in ["pre_config", "check_config"] {
+        let (status, output) = config_test(&body, entry_point);
+        assert_eq!(status, Some(1), "{entry_point}: apache2 -t must fail cleanly (exit 1, no signal):\n{output}");
+        let logged = output.lines().any(|l| l.contains(&format!("internal error in {entry_point}")));
+        assert!(logged, "{entry_point}: the panic is logged:\n{output}");
+        assert!(!DEATH_MARKERS.iter().any(|m| output.contains(m)), "{entry_point}:\n{output}");
     }
 }
 

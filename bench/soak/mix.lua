@@ -4,13 +4,15 @@
 --
 -- IDS_FILE has one returning visitor per line: "<path>\t<cookie value>\t<expected ID>", IDs the
 -- server minted for soak.py before the run. Every request carries X-Soak-Kind (new, returning,
--- malformed) and, for a returning visitor, X-Soak-Expect (the ID the access log must show), so
--- soak.py can check each logged line. Requests are built once per thread in init() and sent in a
--- repeating order: of every 10, 4 new, 4 returning, 2 malformed. Each thread starts at its own
--- offset. All requests are byte strings written here (no wrk.format), so hostile bytes go out
+-- malformed, cookieless) and, for a returning visitor, X-Soak-Expect (the ID the access log must
+-- show), for a cookieless one the visitor's number (its User-Agent), so soak.py can check each
+-- logged line. Requests are built once per thread in init() and sent in a repeating order: of
+-- every 12, 4 new, 4 returning, 2 malformed, 2 cookieless (/cookieless, no Cookie, one of
+-- COOKIELESS_VISITORS User-Agents). Each thread starts at its own offset. All requests are byte strings written here (no wrk.format), so hostile bytes go out
 -- exactly as written. Header values never contain NUL, CR or LF (they would end the header).
 
 local paths = { "/f.txt", "/signed/f.txt", "/legacy/f.txt" }
+local COOKIELESS_VISITORS = 8
 local thread_no = 0
 local reqs = {}
 local i = 0
@@ -20,9 +22,9 @@ function setup(thread)
    thread_no = thread_no + 1
 end
 
-local function build(path, kind, cookie, expect)
-   local s = "GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: usertrack-soak/1\r\n" ..
-             "X-Soak-Kind: " .. kind .. "\r\n"
+local function build(path, kind, cookie, expect, user_agent)
+   local s = "GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: " ..
+             (user_agent or "usertrack-soak/1") .. "\r\nX-Soak-Kind: " .. kind .. "\r\n"
    if expect then s = s .. "X-Soak-Expect: " .. expect .. "\r\n" end
    if cookie then s = s .. "Cookie: " .. cookie .. "\r\n" end
    return s .. "\r\n"
@@ -65,7 +67,11 @@ end
 
 function init(args)
    local offset = (tonumber(thread_no) or 0) * 7
-   local new, ret, mal = {}, {}, {}
+   local new, ret, mal, cl = {}, {}, {}, {}
+   for v = 1, COOKIELESS_VISITORS do
+      cl[#cl + 1] = build("/cookieless/f.txt", "cookieless", nil, tostring(v),
+                          "Mozilla/5.0 (X11; Linux x86_64) usertrack-soak-cookieless/" .. v)
+   end
    for _, p in ipairs(paths) do new[#new + 1] = build(p, "new", nil, nil) end
    local f = assert(io.open(args[1], "r"))
    for line in f:lines() do
@@ -81,10 +87,10 @@ function init(args)
    for _, c in ipairs(hostile()) do
       for _, p in ipairs(paths) do mal[#mal + 1] = build(p, "malformed", c, nil) end
    end
-   local pattern = { new, ret, new, ret, mal, new, ret, new, ret, mal }
+   local pattern = { new, ret, cl, new, ret, mal, new, ret, cl, new, ret, mal }
    local next_of = {}
    -- one full round of every list: as many slots as the longest list needs
-   local rounds = math.max(#new, #ret, #mal) * 5
+   local rounds = math.max(#new, #ret, #mal, #cl) * 6
    for r = 0, rounds - 1 do
       local list = pattern[(r % #pattern) + 1]
       local k = (next_of[list] or offset) % #list

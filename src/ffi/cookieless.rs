@@ -2,9 +2,11 @@
 //! day's cookieless ID goes into the notes and `USERTRACK_ID`, `USERTRACK_COOKIELESS=1` marks
 //! it and `USERTRACK_NEW` is unset. Never a Set-Cookie, never a Cookie header change.
 
-use super::bindings::{ap_server_conf, apr_table_get, apr_table_setn, apr_table_unset, request_rec};
+use super::bindings::{ap_server_conf, apr_table_get, request_rec};
 use super::dir_config::DirConfig;
-use super::pool::{PoolStr, c_bytes};
+use super::guard::fault_point;
+use super::hooks::set_entries;
+use super::pool::{alloc_value, c_bytes};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::utc_day::UtcDay;
 use crate::core::cookieless::visitor_id::{VisitorFields, cookieless_id};
@@ -34,6 +36,8 @@ unsafe fn test_clock_offset(_r: *mut request_rec) -> i64 {
 /// # Safety
 /// `r` is a live main request and `config` its settings, with cookieless tracking on.
 pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
+    // Inside the calling hook's guard (fixups, or a refused request's later hook).
+    fault_point("cookieless", unsafe { (*r).headers_in });
     let main_server = unsafe { ap_server_conf };
     if main_server.is_null() {
         return;
@@ -51,12 +55,14 @@ pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
         }
     };
     let id = cookieless_id(&salt, &fields);
+    // USERTRACK_NEW is not set: the callers have retired what the early look noted, the only
+    // place it could come from (an internal redirect renames the environment REDIRECT_*).
     unsafe {
-        let id = PoolStr::copy((*r).pool, id.bytes()).as_ptr();
-        apr_table_setn((*r).notes, c"cookie".as_ptr(), id);
-        apr_table_setn((*r).notes, config.cookie_name().as_ptr(), id);
-        apr_table_setn((*r).subprocess_env, c"USERTRACK_ID".as_ptr(), id);
-        apr_table_setn((*r).subprocess_env, c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr());
-        apr_table_unset((*r).subprocess_env, c"USERTRACK_NEW".as_ptr());
+        // Made on the stack and moved into pool memory whole, NUL included: no copy call.
+        let id = (*alloc_value((*r).pool, id)).with_nul().as_ptr().cast();
+        let notes = [(c"cookie".as_ptr(), id), (config.cookie_name().as_ptr(), id)];
+        set_entries((*r).notes, notes, !config.name_is_cookie_note());
+        let env = [(c"USERTRACK_ID".as_ptr(), id), (c"USERTRACK_COOKIELESS".as_ptr(), c"1".as_ptr())];
+        set_entries((*r).subprocess_env, env, true);
     }
 }

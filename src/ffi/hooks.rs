@@ -41,7 +41,7 @@ const REJECTED_VALUE_LOG_LIMIT: usize = 100;
 /// `apr_table_addn` leaves exactly what `apr_table_setn` would, for less: so into an empty table
 /// (as in post_read_request) the entries are added, unless two of them are one.
 #[inline(always)]
-unsafe fn set_entries(table: *mut apr_table_t, pairs: [(*const c_char, *const c_char); 2], distinct_keys: bool) {
+pub(super) unsafe fn set_entries(table: *mut apr_table_t, pairs: [(*const c_char, *const c_char); 2], distinct_keys: bool) {
     let add = unsafe { table::is_empty(table) } && distinct_keys;
     for (key, value) in pairs {
         unsafe {

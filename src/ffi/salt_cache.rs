@@ -14,6 +14,7 @@ use super::bindings::{
     ap_socache_provider_t, apr_global_mutex_child_init, apr_global_mutex_lock, apr_global_mutex_lockfile,
     apr_global_mutex_t, apr_global_mutex_unlock, apr_lockmech_e, apr_pool_t, apr_strerror, request_rec, server_rec,
 };
+use super::guard::fault_point;
 use super::log;
 use super::restart_carry;
 use super::pool::{PoolStr, alloc_value, c_bytes};
@@ -201,10 +202,22 @@ impl SaltRuntime {
         if status != APR_SUCCESS {
             return Err(format!("its mutex could not be taken: {}", apr_error(status)));
         }
+        // Released however this ends, a panic included: a mutex left held would stop every
+        // process's next visit to the cache.
+        let _locked = GlobalMutexHeld(self.mutex);
+        fault_point("salt_cache", unsafe { (*r).headers_in });
         let mut store = SocacheStore { cache: &self.cache, server: self.server, pool: unsafe { (*r).pool } };
-        let result = fetch_or_make(&mut store, day, offer, crate::random::os_random_bytes).map_err(|error| error.to_string());
-        unsafe { apr_global_mutex_unlock(self.mutex) };
-        result
+        fetch_or_make(&mut store, day, offer, crate::random::os_random_bytes).map_err(|error| error.to_string())
+    }
+}
+
+/// Unlocks the global mutex it holds when dropped.
+struct GlobalMutexHeld(*mut apr_global_mutex_t);
+
+impl Drop for GlobalMutexHeld {
+    fn drop(&mut self) {
+        // SAFETY: locked by this process's thread, which drops this guard.
+        unsafe { apr_global_mutex_unlock(self.0) };
     }
 }
 

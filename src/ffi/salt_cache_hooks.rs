@@ -5,20 +5,23 @@
 use std::ffi::c_int;
 
 use super::bindings::{HTTP_INTERNAL_SERVER_ERROR, OK, apr_pool_t, server_rec};
-use super::guard::catching;
+use super::guard::{catching, fault_point};
 use super::log;
 use super::salt_cache::{create_cache, register_mutex_type, start};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::salt_cache::SaltCacheSpec;
 
+/// A panic here refuses to start ("Pre-configuration failed"): without the mutex type the salt
+/// cache could not be made, and `apache2 -t` (which stops before post_config) would pass.
 pub unsafe extern "C" fn pre_config(pconf: *mut apr_pool_t, _plog: *mut apr_pool_t, _ptemp: *mut apr_pool_t) -> c_int {
     catching(
         || unsafe {
+            fault_point("pre_config", std::ptr::null_mut());
             register_mutex_type(pconf);
             OK
         },
         |panic| unsafe { log::server(std::ptr::null(), log::ERR, &format!("internal error in pre_config: {panic}")) },
-        || OK,
+        || HTTP_INTERNAL_SERVER_ERROR,
     )
 }
 
@@ -44,6 +47,7 @@ pub unsafe extern "C" fn check_config(
 ) -> c_int {
     catching(
         || unsafe {
+            fault_point("check_config", std::ptr::null_mut());
             let Some(config) = server_config(main) else { return OK };
             if matches!(config.salt_cache, SaltCache::Configured(_) | SaltCache::Ready(_)) || !default_cache_wanted(main) {
                 return OK;
