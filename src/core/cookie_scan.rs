@@ -59,10 +59,10 @@ fn find_token_cookie<'h>(header: &'h [u8], name: &[u8], finder: &SubstringFinder
     let mut from = 0;
     while let Some(offset) = finder.find(&header[from..]) {
         let at = from + offset;
-        if starts_a_cookie(header, at) {
-            if let Some(value) = value_after_name(header, at + name.len()) {
-                return Some(value);
-            }
+        if starts_a_cookie(header, at)
+            && let Some(value) = value_after_name(header, at + name.len())
+        {
+            return Some(value);
         }
         from = at + 1;
     }

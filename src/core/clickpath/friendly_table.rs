@@ -145,7 +145,7 @@ fn query_value<'q>(query: &'q [u8], key: &[u8]) -> Option<&'q [u8]> {
             let pair_key = parts.next()?;
             (pair_key == key && !pair_key.is_empty()).then(|| parts.next().unwrap_or_default())
         })
-        .last()
+        .next_back()
 }
 
 #[cfg(test)]

@@ -25,10 +25,10 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Self::Length(len) => write!(
+            Self::Length(len) => writeln!(
                 f,
                 "ERROR: ClickPathSecret: the key is {len} bytes long; Blowfish needs {MIN_KEY_LEN} to {MAX_KEY_LEN} \
-                 (use a hex:, binary: or password: secret, or any other text, which is hashed)\n"
+                 (use a hex:, binary: or password: secret, or any other text, which is hashed)"
             ),
         }
     }
@@ -107,7 +107,7 @@ impl SessionCipher {
     /// a positive number of whole blocks or its padding is wrong (the Perl module answered 500
     /// there, quirk 1: the caller treats it as a failed checksum).
     pub fn decrypt_in_place(&self, buffer: &mut [u8]) -> Option<usize> {
-        if buffer.is_empty() || buffer.len() % 8 != 0 {
+        if buffer.is_empty() || !buffer.len().is_multiple_of(8) {
             return None;
         }
         let decryptor = cbc::Decryptor::<&Blowfish>::inner_iv_init(&self.blowfish, &self.iv.into());

@@ -28,12 +28,12 @@ impl fmt::Display for SecretError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::NotAUrl => f.write_str("ERROR: ClickPathSecret URL: please specify a http, https, file or data URL\n"),
-            Self::Network { url } => write!(
+            Self::Network { url } => writeln!(
                 f,
                 "ERROR: ClickPathSecret: {url}: http and https URLs are not supported (this module does not fetch keys \
-                 over the network while httpd starts); save the key in a file and use a file: URL\n"
+                 over the network while httpd starts); save the key in a file and use a file: URL"
             ),
-            Self::CannotFetch { url } => write!(f, "ERROR: ClickPathSecret: Cannot fetch secret from {url}\n"),
+            Self::CannotFetch { url } => writeln!(f, "ERROR: ClickPathSecret: Cannot fetch secret from {url}"),
             Self::Key(error) => error.fmt(f),
         }
     }

@@ -106,7 +106,7 @@ fn each_format_mints_its_shape() {
     let uuid7 = mint(IdFormat::Uuid7);
     assert_eq!((uuid7.len(), &uuid7[14..15]), (36, "7"));
     // The first 48 bits are the request time in milliseconds.
-    assert_eq!(u64::from_str_radix(&uuid7[..8].to_string(), 16).unwrap() << 16 | u64::from_str_radix(&uuid7[9..13], 16).unwrap(), REQUEST_TIME_US / 1000);
+    assert_eq!(u64::from_str_radix(&uuid7[..8], 16).unwrap() << 16 | u64::from_str_radix(&uuid7[9..13], 16).unwrap(), REQUEST_TIME_US / 1000);
     for id in [mint(IdFormat::Apache), mint(IdFormat::Legacy), uuid, uuid7] {
         assert!(crate::core::id_format::has_id_shape(id.as_bytes()), "{id}");
     }

@@ -2,14 +2,13 @@
 //! lines inside them), `core::clickpath::settings` validates and stores.
 
 use std::ffi::{c_char, c_void};
-use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 use super::super::bindings::{ap_directive_t, ap_server_root_relative, cmd_parms};
 use super::super::guard::{catching, fault_point};
 use super::super::log;
 use super::super::pool::{c_bytes, error_message};
 use super::server_config::record;
-use crate::core::clickpath::machine_table::MachineTable;
+use crate::core::clickpath::machine_table::{MachineTable, resolve_ipv4};
 use crate::core::clickpath::secret_url::{SecretError, SecretSource};
 use crate::core::clickpath::settings::{ClickPathSettings, DirectiveError, TextDirective};
 
@@ -136,21 +135,6 @@ unsafe fn container_text(cmd: *mut cmd_parms) -> Vec<u8> {
     text
 }
 
-/// IPv4 addresses of a host name, as gethostbyname gave them to the Perl module.
-fn resolve(host: &[u8]) -> Vec<Ipv4Addr> {
-    let Ok(host) = std::str::from_utf8(host) else { return Vec::new() };
-    let addresses = (host, 0).to_socket_addrs().map(Iterator::collect::<Vec<_>>).unwrap_or_default();
-    let mut ipv4: Vec<Ipv4Addr> = Vec::new();
-    for address in addresses {
-        if let SocketAddr::V4(address) = address {
-            if !ipv4.contains(address.ip()) {
-                ipv4.push(*address.ip());
-            }
-        }
-    }
-    ipv4
-}
-
 /// `<ClickPathUAExceptions>`, `<ClickPathFriendlySessions>`, `<ClickPathMachineTable>`.
 pub unsafe extern "C" fn set_container(cmd: *mut cmd_parms, _dir: *mut c_void, _arg: *const c_char) -> *const c_char {
     guarded(cmd, || unsafe {
@@ -161,7 +145,7 @@ pub unsafe extern "C" fn set_container(cmd: *mut cmd_parms, _dir: *mut c_void, _
                 Container::UaExceptions => settings.set_ua_exceptions(&content).map_err(text)?,
                 Container::FriendlySessions => settings.friendly = crate::core::clickpath::friendly_table::FriendlyTable::parse(&content),
                 Container::MachineTable => {
-                    let (table, warnings) = MachineTable::parse(&content, resolve);
+                    let (table, warnings) = MachineTable::parse(&content, resolve_ipv4);
                     for warning in warnings {
                         // Startup goes on; without a server the line reaches the console too.
                         log::server(std::ptr::null(), log::WARNING, &warning.to_string());

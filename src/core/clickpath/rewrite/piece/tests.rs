@@ -39,10 +39,10 @@ fn searched_through(context: &RewriteContext, piece: &[u8]) -> Vec<u8> {
             let group = |index| groups.get(index).map_or(&b""[..], |(start, end)| &text[start..end]);
             let session = |value: &[u8], out: &mut Vec<u8>| {
                 out.extend_from_slice(S);
-                if let SessionKind::New { base } = context.session {
-                    if value.first() != Some(&b'/') {
-                        out.extend_from_slice(base);
-                    }
+                if let SessionKind::New { base } = context.session
+                    && value.first() != Some(&b'/')
+                {
+                    out.extend_from_slice(base);
                 }
             };
             // The spec's replacements: 1, S, 3 for links; 1, 2, 4, [S], 6, 7 for META.
