@@ -126,6 +126,9 @@ fn attempt_at_h(text: &[u8], h: usize, context: &RewriteContext) -> Attempt {
 
 /// `(?:https?://HOST)?`, greedy: where the head ends.
 fn after_own_host(text: &[u8], at: usize, host: &[u8]) -> usize {
+    if !matches!(text.get(at), Some(b'h' | b'H')) {
+        return at;
+    }
     for scheme in [&b"https://"[..], b"http://"] {
         if starts_caseless(text, at, scheme) && starts_caseless(text, at + scheme.len(), host) {
             return at + scheme.len() + host.len();

@@ -51,8 +51,14 @@ impl<'a> BodyRewriter<'a> {
 
     /// Takes the next part of the body; `emit` gets what is final.
     pub fn feed(&mut self, input: &[u8], emit: &mut impl FnMut(&[u8])) {
-        self.pending.extend_from_slice(input);
-        self.drain(false, emit);
+        if self.pending.is_empty() {
+            // Nothing held back: the pieces are cut from the input itself, only the rest is kept.
+            let used = rewrite_pieces(&mut self.matching, &self.context, &mut self.scratch, input, false, emit);
+            self.pending.extend_from_slice(&input[used..]);
+        } else {
+            self.pending.extend_from_slice(input);
+            self.drain(false, emit);
+        }
     }
 
     /// The body ended: `emit` gets the rest.
@@ -66,29 +72,33 @@ impl<'a> BodyRewriter<'a> {
     }
 
     fn drain(&mut self, at_end: bool, emit: &mut impl FnMut(&[u8])) {
-        let mut start = 0;
-        while start < self.pending.len() {
-            match next_cut(&self.pending[start..], at_end) {
-                Cut::Wait => break,
-                Cut::At(end) => {
-                    let piece = &self.pending[start..start + end];
-                    let rewritten = rewrite_piece(&mut self.matching, &self.context, piece, &mut self.scratch);
-                    emit(rewritten);
-                    start += end;
-                }
-                Cut::Final { at } => {
-                    let piece = &self.pending[start..start + at];
-                    if !piece.is_empty() {
-                        emit(rewrite_piece(&mut self.matching, &self.context, piece, &mut self.scratch));
-                    }
-                    emit(&self.pending[start + at..]);
-                    start = self.pending.len();
-                }
-            }
-        }
-        self.pending.drain(..start);
+        let used = rewrite_pieces(&mut self.matching, &self.context, &mut self.scratch, &self.pending, at_end, emit);
+        self.pending.drain(..used);
     }
 
+}
+
+/// Cuts `text` into pieces and emits them rewritten; at the end of the body, the rest too.
+/// Returns how much of `text` was used (the rest waits for more input).
+fn rewrite_pieces(matching: &mut Matching, context: &RewriteContext, scratch: &mut [Vec<u8>; 2], text: &[u8], at_end: bool, emit: &mut impl FnMut(&[u8])) -> usize {
+    let mut start = 0;
+    while start < text.len() {
+        match next_cut(&text[start..], at_end) {
+            Cut::Wait => break,
+            Cut::At(end) => {
+                emit(rewrite_piece(matching, context, &text[start..start + end], scratch));
+                start += end;
+            }
+            Cut::Final { at } => {
+                if at > 0 {
+                    emit(rewrite_piece(matching, context, &text[start..start + at], scratch));
+                }
+                emit(&text[start + at..]);
+                start = text.len();
+            }
+        }
+    }
+    start
 }
 
 fn next_cut(pending: &[u8], at_end: bool) -> Cut {
