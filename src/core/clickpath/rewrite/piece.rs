@@ -34,11 +34,21 @@ impl Splice {
     }
 }
 
-/// The compiled patterns with their captures (PCRE2 match data, made once per response).
+/// What a pattern says at a tag start.
+enum Found {
+    Match(Splice),
+    NoMatch,
+    /// PCRE2 gave up (its limits) even without the JIT.
+    GaveUp,
+}
+
+/// The compiled patterns, and their captures once PCRE2 is needed.
 pub struct Matching {
     patterns: Arc<BodyPatterns>,
-    captures: [CaptureLocations; 4],
-    /// For the interpreted patterns, made when the JIT first gives up on a match.
+    /// PCRE2's match data for the JIT-compiled patterns (index: `TagKind`), made on the first
+    /// tag the shortcut leaves to PCRE2: most pages never need it.
+    captures: Option<Box<[CaptureLocations; 4]>>,
+    /// The same for the interpreted patterns, made when the JIT first gives up on a match.
     interpreted_captures: Option<Box<[CaptureLocations; 4]>>,
     /// What the rewriting writes (own host, session, base) contains a `<`, so a pass could
     /// make a tag start the first pass did not see: every pass then runs.
@@ -53,36 +63,46 @@ impl std::fmt::Debug for Matching {
     }
 }
 
+/// `kind`'s pattern (one of `patterns`) anchored at `at`, with `captures` made on first use.
+fn pcre_at(patterns: &[&pcre2::bytes::Regex; 4], captures: &mut Option<Box<[CaptureLocations; 4]>>, kind: TagKind, text: &[u8], at: usize) -> Found {
+    let captures = captures.get_or_insert_with(|| Box::new(patterns.map(|pattern| pattern.capture_locations())));
+    let groups = &mut captures[kind as usize];
+    match patterns[kind as usize].captures_read_at(groups, text, at) {
+        Ok(Some(found)) => Splice::from_groups(kind, found.end(), groups).map_or(Found::NoMatch, Found::Match),
+        Ok(None) => Found::NoMatch,
+        Err(_) => Found::GaveUp,
+    }
+}
+
 impl Matching {
     pub fn new(patterns: Arc<BodyPatterns>, context: &RewriteContext) -> Self {
-        let captures = TagKind::ALL.map(|kind| patterns.for_tag(kind).capture_locations());
         let base = match context.session {
             SessionKind::New { base } => base,
             SessionKind::Existing => b"",
         };
         let may_add_tag_starts = [context.host, context.session_path, base].iter().any(|text| text.contains(&b'<'));
         let session_and_base = [context.session_path, base].concat();
-        Self { patterns, captures, interpreted_captures: None, may_add_tag_starts, session_and_base }
+        Self { patterns, captures: None, interpreted_captures: None, may_add_tag_starts, session_and_base }
     }
 
-    /// `kind`'s pattern anchored at `at`: `Some(None)` if it does not match there, `None` if
-    /// PCRE2 gave up even without the JIT.
-    fn match_at(&mut self, kind: TagKind, context: &RewriteContext, text: &[u8], at: usize) -> Option<Option<Splice>> {
+    /// `kind`'s pattern anchored at `at`: plain links by the shortcut, the rest by PCRE2's JIT,
+    /// and by its interpreter where the JIT gives up.
+    fn match_at(&mut self, kind: TagKind, context: &RewriteContext, text: &[u8], at: usize) -> Found {
         if kind == TagKind::Anchor {
             match anchor_at(text, at, context) {
-                Shortcut::Link { head_end, value_start, end } => return Some(Some(Splice { head_end, value_start, end, with_session: true })),
-                Shortcut::NoMatch => return Some(None),
+                Shortcut::Link { head_end, value_start, end } => return Found::Match(Splice { head_end, value_start, end, with_session: true }),
+                Shortcut::NoMatch => return Found::NoMatch,
                 Shortcut::Unsure => {}
             }
         }
-        let index = kind as usize;
-        if let Ok(found) = self.patterns.for_tag(kind).captures_read_at(&mut self.captures[index], text, at) {
-            return Some(found.and_then(|found| Splice::from_groups(kind, found.end(), &self.captures[index])));
+        let jit = TagKind::ALL.map(|kind| self.patterns.for_tag(kind));
+        match pcre_at(&jit, &mut self.captures, kind, text, at) {
+            Found::GaveUp => {
+                let interpreted = TagKind::ALL.map(|kind| self.patterns.interpreted_for_tag(kind));
+                pcre_at(&interpreted, &mut self.interpreted_captures, kind, text, at)
+            }
+            found => found,
         }
-        let patterns = &self.patterns;
-        let captures = self.interpreted_captures.get_or_insert_with(|| Box::new(TagKind::ALL.map(|kind| patterns.interpreted_for_tag(kind).capture_locations())));
-        let found = patterns.interpreted_for_tag(kind).captures_read_at(&mut captures[index], text, at).ok()?;
-        Some(found.and_then(|found| Splice::from_groups(kind, found.end(), &captures[index])))
     }
 
     /// The session, and for a new one the base when the value is relative.
@@ -109,13 +129,16 @@ impl Matching {
                 seen.insert(tag);
                 continue;
             }
-            let Some(found) = self.match_at(kind, context, text, at) else {
-                // PCRE2 gave up even without the JIT: the rest stays as it is, and every later
-                // pass runs, as nothing more is known of the rest.
-                *seen = TagKinds::ALL;
-                break;
+            let splice = match self.match_at(kind, context, text, at) {
+                Found::Match(splice) => splice,
+                Found::NoMatch => continue,
+                Found::GaveUp => {
+                    // The rest stays as it is, and every later pass runs, as nothing more is
+                    // known of the rest.
+                    *seen = TagKinds::ALL;
+                    break;
+                }
             };
-            let Some(splice) = found else { continue };
             if !matched {
                 out.clear();
                 matched = true;
