@@ -8,7 +8,9 @@
 //!   `%{USERTRACK_NEW}e`) in the access log of HTTP/2 requests;
 //! - the hostile Cookie set of t/hostile.t that HTTP/2 can carry, against the stock module's
 //!   server and ours: the same status for each, only the ID's shape in Set-Cookie, and as
-//!   many log lines (one per answered request).
+//!   many log lines (one per answered request);
+//! - ClickPath's output filter behind mod_http2: links rewritten, the session continued, a
+//!   300 KB page whole.
 //!
 //! Run: `cargo build --release && cargo test --release --test h2_tls` (needs curl and openssl:
 //! `make test` installs them).
@@ -260,4 +262,55 @@ fn hostile_cookies_over_h2c_are_answered_as_stock_answers_them() {
     }
     assert!(answered >= cases.len() / 2, "most of the set reaches the module: {answered} of {}", cases.len());
     assert!(ours.crash_lines().is_empty(), "{:?}", ours.crash_lines());
+}
+
+/// curl's body of a GET (`-o -`), for pages the ClickPath filter rewrote.
+fn curl_body(url: &str, args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "--max-time", "15"])
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run curl (make test installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", ""));
+    (status.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// The sessions in a rewritten page's links: `href="/-S:<ID>/…"`.
+fn sessions_in(body: &str) -> Vec<String> {
+    body.split("href=\"/-S:").skip(1).filter_map(|rest| rest.split('/').next()).map(str::to_string).collect()
+}
+
+/// ClickPath's output filter behind mod_http2 (event MPM, h2c): a page's links get a new
+/// session, following one continues it, and a 300 KB page (many brigades through h2's beam)
+/// comes out whole with every link rewritten.
+#[test]
+fn clickpath_rewrites_pages_served_over_h2c() {
+    let links = |n: usize| (0..n).map(|i| format!("<p>text {i} <a href=\"/p{i}.html\">link {i}</a></p>\n")).collect::<String>();
+    let (small, big) = (links(3), links(6000));
+    let files: &[(&str, &str)] = &[("index.html", "<p>h2</p>\n"), ("links.html", &small), ("big.html", &big)];
+    let body = format!("LoadModule http2_module {MODULES_DIR}/mod_http2.so\nProtocols h2c http/1.1\nLogLevel warn\nClickPathSessionPrefix -S:\n");
+    let h = Httpd::start_with("h2-clickpath", &our_module(), &body, files, &event());
+    let base = format!("http://127.0.0.1:{}", h.port);
+    let h2 = ["--http2-prior-knowledge"];
+
+    let (status, page) = curl_body(&format!("{base}/links.html"), &h2);
+    assert_eq!(status, 200, "{page}");
+    let sessions = sessions_in(&page);
+    assert_eq!(sessions.len(), 3, "every link rewritten: {page}");
+    assert!(sessions.iter().all(|s| *s == sessions[0] && !s.is_empty()), "one new session: {sessions:?}");
+
+    let (status, again) = curl_body(&format!("{base}/-S:{}/links.html", sessions[0]), &h2);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(sessions_in(&again), sessions, "the session continues through a link");
+
+    let (status, page) = curl_body(&format!("{base}/-S:{}/big.html", sessions[0]), &h2);
+    assert_eq!(status, 200);
+    let big_sessions = sessions_in(&page);
+    assert_eq!(big_sessions.len(), 6000, "every link of the big page rewritten");
+    assert!(big_sessions.iter().all(|s| *s == sessions[0]));
+    assert_eq!(page.replace(&format!("/-S:{}", sessions[0]), ""), big, "nothing else changed");
+    assert!(h.crash_lines().is_empty(), "{:?}", h.crash_lines());
 }
