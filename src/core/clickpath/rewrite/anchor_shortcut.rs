@@ -9,8 +9,7 @@
 //! it says `Unsure`, and the caller asks PCRE2. A property test holds it to PCRE2's answers
 //! on the same pattern.
 
-use memchr::{memchr2, memchr3};
-
+use super::byte_positions::first_of;
 use super::tag_start::is_pcre_space;
 use super::{RewriteContext, SessionKind};
 
@@ -63,7 +62,7 @@ pub fn anchor_at(text: &[u8], start: usize, context: &RewriteContext) -> Shortcu
             Attempt::Unsure => return Shortcut::Unsure,
         }
     }
-    while let Some(offset) = memchr3(b'h', b'H', b'\n', &text[from..]) {
+    while let Some(offset) = first_of(&text[from..], [b'h', b'H', b'\n']) {
         let h = from + offset;
         if text[h] == b'\n' {
             return Shortcut::NoMatch;
@@ -184,7 +183,7 @@ fn value_end(text: &[u8], at: usize, quote: u8, session: SessionKind) -> Option<
         }
         SessionKind::Existing => {}
     }
-    let close = memchr2(quote, b'\n', rest)?;
+    let close = first_of(rest, [quote, b'\n'])?;
     (rest[close] == quote).then_some(at + close + 1)
 }
 

@@ -1,7 +1,8 @@
-//! Every position of one byte (the `<` of tags) in a text, in order. A page has a tag every few
-//! dozen bytes, too close together for a `memchr` call per tag to pay for its set-up: this
-//! compares 64 bytes at a time into a bit mask (SSE2, always present on x86_64; a plain loop
-//! elsewhere) and hands out its bits.
+//! Finding bytes over the short distances of a page's markup: every `<` of a piece, and the
+//! first of a few bytes (the end of a value, the next `h` of a tag). A page has a tag every few
+//! dozen bytes, too close together for a `memchr` call each to pay for its set-up: these
+//! compare 16 bytes at a time into a bit mask (SSE2, always present on x86_64; a plain loop
+//! elsewhere).
 
 /// Bit i set: `text[start + i] == byte`, for the up to 64 bytes from `start`.
 fn mask_at(text: &[u8], start: usize, byte: u8) -> u64 {
@@ -29,6 +30,35 @@ fn full_block_mask(block: &[u8; 64], byte: u8) -> u64 {
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 fn full_block_mask(block: &[u8; 64], byte: u8) -> u64 {
     block.iter().enumerate().fold(0, |mask, (index, &each)| mask | u64::from(each == byte) << index)
+}
+
+/// The first position in `text` of any of `bytes`.
+pub fn first_of<const N: usize>(text: &[u8], bytes: [u8; N]) -> Option<usize> {
+    let mut chunks = text.chunks_exact(16);
+    for (index, chunk) in chunks.by_ref().enumerate() {
+        let mask = chunk_mask(chunk.try_into().unwrap_or(&[0; 16]), bytes);
+        if mask != 0 {
+            return Some(16 * index + mask.trailing_zeros() as usize);
+        }
+    }
+    let tail = chunks.remainder();
+    let tail_start = text.len() - tail.len();
+    tail.iter().position(|byte| bytes.contains(byte)).map(|at| tail_start + at)
+}
+
+/// Bit i set: `chunk[i]` is one of `bytes`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn chunk_mask<const N: usize>(chunk: &[u8; 16], bytes: [u8; N]) -> u32 {
+    use safe_arch::{bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i, zeroed_m128i};
+    let lanes = load_unaligned_m128i(chunk);
+    let hits = bytes.iter().fold(zeroed_m128i(), |hits, &byte| bitor_m128i(hits, cmp_eq_mask_i8_m128i(lanes, set_splat_i8_m128i(byte as i8))));
+    move_mask_i8_m128i(hits) as u32
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn chunk_mask<const N: usize>(chunk: &[u8; 16], bytes: [u8; N]) -> u32 {
+    chunk.iter().enumerate().fold(0, |mask, (index, each)| mask | u32::from(bytes.contains(each)) << index)
 }
 
 /// The positions of `byte` in `text`, ascending.
@@ -81,6 +111,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_first_of_a_few_bytes_as_a_plain_search(text in prop::collection::vec(prop::sample::select(vec![b'h', b'H', b'\n', b'"', b'x', 0xe8]), 0..100)) {
+            prop_assert_eq!(first_of(&text, [b'h', b'H', b'\n']), text.iter().position(|b| b"hH\n".contains(b)));
+            prop_assert_eq!(first_of(&text, [b'"', b'\n']), text.iter().position(|b| b"\"\n".contains(b)));
+        }
+
         #[test]
         fn the_same_positions_as_a_plain_search(text in prop::collection::vec(prop::sample::select(vec![b'<', b'>', b'a', 0xbc, 0x3c | 0x80]), 0..700)) {
             let expected: Vec<usize> = text.iter().enumerate().filter(|&(_, &byte)| byte == b'<').map(|(at, _)| at).collect();
