@@ -92,7 +92,7 @@ fn gap_start(text: &[u8], start: usize) -> Option<usize> {
 
 /// `\bhref\s*=\s*(["'])(?:https?://HOST)?(?:/+P[^/]+)?VALUE` at the `h` at `h`.
 fn attempt_at_h(text: &[u8], h: usize, context: &RewriteContext) -> Attempt {
-    if is_word(text[h - 1]) || !starts_caseless(text, h, b"href") {
+    if is_word(text[h - 1]) || !is_href(text, h) {
         return Attempt::Fails;
     }
     let equals = skip_spaces(text, h + 4);
@@ -121,6 +121,12 @@ fn attempt_at_h(text: &[u8], h: usize, context: &RewriteContext) -> Attempt {
         },
         OldSession::Unsure => Attempt::Unsure,
     }
+}
+
+/// `href` in any case at `at`: four letters, so setting bit 5 of each byte folds exactly
+/// their upper case onto their lower case (no other byte lands on `h`, `r`, `e` or `f`).
+fn is_href(text: &[u8], at: usize) -> bool {
+    text.get(at..at + 4).is_some_and(|word| u32::from_le_bytes([word[0], word[1], word[2], word[3]]) | 0x2020_2020 == u32::from_le_bytes(*b"href"))
 }
 
 /// `(?:https?://HOST)?`, greedy: where the head ends.
