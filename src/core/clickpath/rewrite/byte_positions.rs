@@ -18,13 +18,11 @@ fn mask_at(text: &[u8], start: usize, byte: u8) -> u64 {
 fn full_block_mask(block: &[u8; 64], byte: u8) -> u64 {
     use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i};
     let wanted = set_splat_i8_m128i(byte as i8);
-    let mut mask = 0u64;
-    for (index, chunk) in block.chunks_exact(16).enumerate() {
-        let lanes = load_unaligned_m128i(chunk.try_into().unwrap_or(&[0; 16]));
-        let bits = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(lanes, wanted)) as u16;
-        mask |= u64::from(bits) << (16 * index);
-    }
-    mask
+    let quarter = |index: usize| {
+        let lanes: &[u8; 16] = block[16 * index..16 * index + 16].try_into().expect("16 of 64 bytes");
+        u64::from(move_mask_i8_m128i(cmp_eq_mask_i8_m128i(load_unaligned_m128i(lanes), wanted)) as u16)
+    };
+    quarter(0) | quarter(1) << 16 | quarter(2) << 32 | quarter(3) << 48
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
