@@ -93,10 +93,13 @@ clean:
 	$(CARGO) clean
 	rm -rf t/logs t/conf/apache_test_config.pm run
 
-# ClickPath's decoder (a [[bin]] target of this crate), installed with the module.
+# ClickPath's decoder (a [[bin]] target of this crate) and its man page (also the Debian
+# package's), installed with the module.
 BINDIR ?= /usr/local/bin
+MANDIR ?= /usr/local/share/man
 .PHONY: install-clickpath-decode
 install: install-clickpath-decode
 install-clickpath-decode: build
-	install -d $(DESTDIR)$(BINDIR) && \
-	install -m 755 $(TARGET_DIR)/release/clickpath-decode $(DESTDIR)$(BINDIR)/clickpath-decode
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 && \
+	install -m 755 $(TARGET_DIR)/release/clickpath-decode $(DESTDIR)$(BINDIR)/clickpath-decode && \
+	install -m 644 debian/clickpath-decode.1 $(DESTDIR)$(MANDIR)/man1/clickpath-decode.1

@@ -2,7 +2,8 @@
 # `make deb-test`, run by `make test`: builds the Debian package twice (a previous and a current
 # version), checks it with lintian, then installs it on this machine and takes it through what an
 # admin does: install, a request that gets the cookie, upgrade with an edited usertrack_rs.conf,
-# remove, install while the stock usertrack module is enabled, purge.
+# remove, install while the stock usertrack module is enabled, purge; and ClickPath's decoder,
+# /usr/bin/clickpath-decode, with its man page.
 #
 # It runs on the machine itself, not in a debootstrap root: a chroot needs apache2, apache2-dev,
 # debhelper and a Rust toolchain of its own (several hundred MB to fetch and cache for a test of
@@ -22,6 +23,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 package=libapache2-mod-usertrack-rs
 conf_dir=/etc/apache2/mods-available
+decoder=/usr/bin/clickpath-decode   # ClickPath's decoder, and its man page
+decoder_man_page=/usr/share/man/man1/clickpath-decode.1.gz
 
 skip() { echo "deb-test: SKIP: $*"; exit 0; }
 # Installed, or removed with its conffiles left: anything but "unknown/not-installed".
@@ -33,7 +36,7 @@ for tool in dh dh_apache2 dpkg-checkbuilddeps lintian apt-get a2enmod a2query ap
 done
 ! package_present || skip "$package is already on this machine; the test would upgrade and purge it"
 libexecdir=$(apxs -q LIBEXECDIR)
-for file in "$libexecdir/mod_usertrack_rs.so" "$conf_dir/usertrack_rs.load" "$conf_dir/usertrack_rs.conf"; do
+for file in "$libexecdir/mod_usertrack_rs.so" "$conf_dir/usertrack_rs.load" "$conf_dir/usertrack_rs.conf" "$decoder"; do
   [ ! -e "$file" ] || skip "$file is there (from make install?); the package would take it over"
 done
 
@@ -112,6 +115,14 @@ rs_links_gone() { [ ! -e /etc/apache2/mods-enabled/usertrack_rs.load ] && [ ! -e
 module_listed() { apache2ctl -M 2>/dev/null | grep -qx ' usertrack_module (shared)'; }
 module_not_listed() { apache2ctl -M > "$work/modules" 2>&1 && ! grep -q usertrack_module "$work/modules"; }
 stock_enabled() { [ -e /etc/apache2/mods-enabled/usertrack.load ]; }
+# The spec's worked example (clickpath.md §3.6) and what it holds, as the decoder prints it:
+# server_id, creation_time, server_pid, seq_number.
+example_id='s9NNNd:vAYsyaINNTSaB7INNNNNMsMyq*.CF!vq*.InoJ'
+example_fields=$'127.0.0.1\n1121948895 (2005-07-21 12:28:15 UTC)\n24909\n55023'
+decoded_fields() { "$decoder" "$example_id" | sed -n 's/^\(server_id\|creation_time\|server_pid\|seq_number\): *//p'; }
+decoder_gone() { [ ! -e "$decoder" ] && [ ! -e "$decoder_man_page" ]; }
+# Some minimal images tell dpkg not to install man pages (path-exclude in /etc/dpkg/dpkg.cfg.d).
+man_pages_excluded() { grep -qs '^path-exclude[= ]*/usr/share/man' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/*; }
 
 # --- build: a previous and a current version ----------------------------------------------------
 version=$("$repo/scripts/deb-version.sh")
@@ -139,6 +150,7 @@ check "ships usertrack_rs.load and usertrack_rs.conf" \
   eval 'has_file $conf_dir/usertrack_rs.load && has_file $conf_dir/usertrack_rs.conf'
 check "ships README, SECURITY.md and copyright in /usr/share/doc/$package" eval \
   'has_file /usr/share/doc/$package/README.md.gz && has_doc SECURITY.md && has_file /usr/share/doc/$package/copyright'
+check "ships $decoder and its man page" eval 'has_file $decoder && has_file $decoder_man_page'
 check "ships none of the stock module's files" \
   eval '! grep -E "/(mod_usertrack\.so|usertrack\.(load|conf))$" "$work/contents"'
 dpkg-deb --ctrl-tarfile "$new_deb" | tar -xO ./conffiles | sort > "$work/conffiles"
@@ -151,6 +163,16 @@ apt_logged install install "$old_deb"
 check "install: $previous installed" eval '[ "$(installed_version)" = "$previous" ]'
 check "install: usertrack_rs enabled" rs_enabled
 check "install: apache2ctl -M lists usertrack_module" module_listed
+check "install: $decoder is there" test -x "$decoder"
+check "install: clickpath-decode decodes the spec's example ID (2005-07-21 12:28:15 UTC, pid 24909, counter 55023, 127.0.0.1)" \
+  diff -u <(echo "$example_fields") <(decoded_fields)
+if ! dpkg-query -W -f='${db:Status-Abbrev}' man-db 2>/dev/null | grep -q '^ii' || ! command -v man > /dev/null; then
+  echo "deb-test: skip: man -w clickpath-decode (man-db is not installed)"
+elif man_pages_excluded; then
+  echo "deb-test: skip: man -w clickpath-decode (dpkg is told not to install man pages: /etc/dpkg/dpkg.cfg.d)"
+else
+  check "install: man -w clickpath-decode finds its page" eval 'man -aw clickpath-decode 2>/dev/null | grep -qx "$decoder_man_page"'
+fi
 
 # --- a request to a private httpd that loads the installed module with the installed files ------
 # The admin's edit: tracking on (the shipped usertrack_rs.conf has it commented out).
@@ -197,8 +219,8 @@ check "upgrade: usertrack_rs still enabled" rs_enabled
 # --- remove: disabled, conffiles kept -------------------------------------------------------------
 apt_logged remove remove "$package"
 check "remove: usertrack_rs disabled" eval '! rs_enabled && rs_links_gone'
-check "remove: the module is gone, the conffiles stay" \
-  eval '[ ! -e "$libexecdir/mod_usertrack_rs.so" ] && [ -e "$conf_dir/usertrack_rs.conf" ]'
+check "remove: the module and the decoder are gone, the conffiles stay" \
+  eval '[ ! -e "$libexecdir/mod_usertrack_rs.so" ] && decoder_gone && [ -e "$conf_dir/usertrack_rs.conf" ]'
 check "remove: apache2ctl -M works and lists no usertrack_module" module_not_listed
 
 # --- install while the stock module is enabled: installed, not enabled, told what to do ----------
@@ -217,6 +239,7 @@ check "conflict: after a2dismod usertrack, a2enmod usertrack_rs enables it" eval
 # --- purge: conffiles and a2enmod's state go ------------------------------------------------------
 apt_logged purge purge "$package"
 check "purge: the package is gone" eval '! package_present'
+check "purge: $decoder and its man page are gone" decoder_gone
 check "purge: the conffiles are gone" eval '[ ! -e "$conf_dir/usertrack_rs.load" ] && [ ! -e "$conf_dir/usertrack_rs.conf" ]'
 check "purge: no usertrack_rs link or a2enmod state left" \
   eval 'rs_links_gone && [ -z "$(find /var/lib/apache2/module -name usertrack_rs)" ]'

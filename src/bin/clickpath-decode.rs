@@ -15,6 +15,28 @@ use mod_usertrack::core::clickpath::secret_url::SecretSource;
 
 const USAGE: &str = "usage: clickpath-decode [--tag PREFIX] [--secret data:...|file:...] [--secret-iv TEXT] [--friendly FILE] [--server-map FILE] [ID|URL|LOG-LINE...]";
 
+/// `--help`: the options as the man page (debian/clickpath-decode.1) describes them.
+const HELP: &str = "\
+Prints what each Apache2::ClickPath session ID holds (as decode-session.pl did): one block of
+fields per input, a blank line after each. Inputs are the arguments, or else the lines of stdin.
+
+  --tag PREFIX       find the ID after PREFIX (ClickPathSessionPrefix, e.g. -S:) anywhere in
+                     the input, up to the next '/': for URLs and log lines. Without it, each
+                     input is the ID itself.
+  --secret URL       the ClickPathSecret key: a data: or file: URL (not http or https)
+  --secret-iv TEXT   the ClickPathSecretIV argument, quotes included (absent or empty: the
+                     default IV)
+  --friendly FILE    a <ClickPathFriendlySessions> table: adds remote_session and
+                     remote_session_host for an ID with a friendly session the table knows
+  --server-map FILE  a <ClickPathMachineTable> table: server_id is the named machine's address
+  -h, --help         this text
+
+Fields: session, server_name, server_id, creation_time (seconds and UTC), server_pid,
+seq_number, connection_id, [remote_session, remote_session_host].
+Exit status: 0 all inputs decoded, 1 one did not (a message on stderr), 2 a usage error or a
+file or secret that cannot be read. See clickpath-decode(1).
+";
+
 struct Arguments {
     tag: Option<String>,
     secret: Option<String>,
@@ -24,7 +46,18 @@ struct Arguments {
     inputs: Vec<String>,
 }
 
-fn parse_arguments() -> Result<Arguments, String> {
+enum Command {
+    Help,
+    Decode(Arguments),
+}
+
+/// An argument that starts with `-` and has no `:` cannot hold an ID (every ID has one): it is
+/// a mistyped option, refused rather than reported as "no session found".
+fn is_unknown_option(arg: &str) -> bool {
+    arg.starts_with('-') && !arg.contains(':')
+}
+
+fn parse_arguments() -> Result<Command, String> {
     let mut arguments = Arguments { tag: None, secret: None, secret_iv: None, friendly: None, server_map: None, inputs: Vec::new() };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -35,11 +68,12 @@ fn parse_arguments() -> Result<Arguments, String> {
             "--secret-iv" => arguments.secret_iv = Some(value("--secret-iv")?),
             "--friendly" => arguments.friendly = Some(value("--friendly")?),
             "--server-map" => arguments.server_map = Some(value("--server-map")?),
-            "-h" | "--help" => return Err(USAGE.to_string()),
+            "-h" | "--help" => return Ok(Command::Help),
+            _ if is_unknown_option(&arg) => return Err(format!("unknown option {arg}\n{USAGE}")),
             _ => arguments.inputs.push(arg),
         }
     }
-    Ok(arguments)
+    Ok(Command::Decode(arguments))
 }
 
 fn cipher(arguments: &Arguments) -> Result<Option<SessionCipher>, String> {
@@ -58,7 +92,13 @@ fn read_file(path: &str) -> Result<Vec<u8>, String> {
 }
 
 fn run() -> Result<bool, String> {
-    let arguments = parse_arguments()?;
+    let arguments = match parse_arguments()? {
+        Command::Help => {
+            print!("{USAGE}\n\n{HELP}");
+            return Ok(true);
+        }
+        Command::Decode(arguments) => arguments,
+    };
     let cipher = cipher(&arguments)?;
     let friendly = match &arguments.friendly {
         Some(path) => Some(FriendlyTable::parse(&read_file(path)?)),
