@@ -2,10 +2,13 @@
 //! day's cookieless ID goes into the notes and `USERTRACK_ID`, `USERTRACK_COOKIELESS=1` marks
 //! it and `USERTRACK_NEW` is unset. Never a Set-Cookie, never a Cookie header change.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::bindings::{ap_server_conf, apr_table_get, request_rec};
 use super::dir_config::DirConfig;
 use super::guard::fault_point;
 use super::hooks::set_entries;
+use super::log;
 use super::pool::{alloc_value, c_bytes};
 use super::server_config::{SaltCache, server_config};
 use crate::core::cookieless::utc_day::UtcDay;
@@ -30,6 +33,22 @@ unsafe fn test_clock_offset(_r: *mut request_rec) -> i64 {
     0
 }
 
+/// Whether this process has said that cookieless tracking found no salt cache. Process state,
+/// not configuration: a restart reloads the DSO and the warning comes again.
+static WARNED_NO_SALT_CACHE: AtomicBool = AtomicBool::new(false);
+
+/// `CookielessTracking on` where the server made no salt cache: only a directory's config or
+/// `.htaccess` asked for it, and the cache is made before the server starts. Said once per
+/// process, so a busy site's log is not flooded; the requests stay untracked.
+unsafe fn warn_no_salt_cache(r: *mut request_rec) {
+    if !WARNED_NO_SALT_CACHE.swap(true, Ordering::Relaxed) {
+        let message = "CookielessTracking is on for this request, but the server config has no salt cache (CookielessTracking on only in \
+                       .htaccess or a directory?): requests here stay untracked; set CookielessSaltCache (e.g. CookielessSaltCache shmcb) \
+                       in the server config (this warning: once per process)";
+        unsafe { log::request(r, log::WARNING, message) };
+    }
+}
+
 /// Gives the request its cookieless ID, if the day's salt is at hand; otherwise the request is
 /// served untracked (`-` in the log).
 ///
@@ -43,6 +62,7 @@ pub unsafe fn cookieless_visit(r: *mut request_rec, config: &DirConfig) {
         return;
     }
     let Some(SaltCache::Ready(runtime)) = (unsafe { server_config(main_server) }).map(|config| config.salt_cache) else {
+        unsafe { warn_no_salt_cache(r) };
         return;
     };
     let now = unsafe { request_seconds(r) };
