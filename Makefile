@@ -75,7 +75,7 @@ install: build
 bench: deps-bench build
 	scripts/bench.sh
 
-# Not part of `make test`. Soak: wrk's mix of new, returning, hostile and cookieless visitors against the
+# Not part of `make test`. Soak: wrk's mix of new, returning, hostile, cookieless and ClickPath visitors against the
 # prefork, worker and event MPMs with graceful restarts (SOAK_SECONDS, default 300).
 # Memcheck: httpd -X under valgrind, then with AddressSanitizer. See README, "Soak and memory checks".
 soak: deps-soak build

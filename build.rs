@@ -55,7 +55,7 @@ fn main() {
              apr_table_unset|\
              ap_hook_translate_name|ap_hook_insert_filter|ap_register_output_filter|ap_add_output_filter|ap_remove_output_filter|\
              ap_pass_brigade|ap_parse_uri|apr_brigade_create|apr_brigade_cleanup|apr_brigade_write|apr_table_set|apr_pool_cleanup_register|\
-             apr_pool_cleanup_null|ap_hook_pre_config|ap_hook_check_config|ap_lookup_provider|ap_mutex_register|ap_global_mutex_create|\
+             apr_pool_cleanup_null|apr_bucket_flush_create|ap_hook_pre_config|ap_hook_check_config|ap_lookup_provider|ap_mutex_register|ap_global_mutex_create|\
              apr_global_mutex_child_init|apr_global_mutex_lockfile|apr_global_mutex_lock|apr_global_mutex_unlock|apr_strerror",
         )
         .allowlist_var("MODULE_MAGIC_.*|APR_HOOK_.*|OK|DECLINED|OR_FILEINFO|RSRC_CONF|ACCESS_CONF|APLOG_.*|HTTP_INTERNAL_SERVER_ERROR|apr_bucket_type_eos|ap_server_conf|AP_SOCACHE_.*|APR_SUCCESS|APR_NOTFOUND|APR_LOCK_DEFAULT")

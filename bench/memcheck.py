@@ -9,9 +9,12 @@ own options (CookieIDFormat, Inject, Renew, Path, Validate, SignKeyFile, SignAcc
 .htaccess files, internal redirects (ErrorDocument, per-directory RewriteRule), subrequests
 (DirectoryIndex, SSI include) and refused requests (403, 401), and cookieless.test
 (CookieTracking off, CookielessTracking on with the default shmcb salt cache, mod_remoteip, the
-consent recipe). Every host gets a new visitor, a returning one (with the value the server just
+consent recipe), and clickpath.test / clickpath-secret.test (ClickPath sessions in the URL, the
+secret variant; bench/memcheck_clickpath.py: its pages, CGIs and checks). Every host gets a new visitor, a returning one (with the value the server just
 set), the hostile set (see hostile(): hostile User-Agents and X-Forwarded-For values too) and
-every path in PATHS. Each request is a new connection.
+every path in PATHS; the ClickPath hosts then get ClickPath's own mix, whose answers are checked
+(links rewritten with the right session, or untouched) so the filter is known to have run. Each
+request is a new connection.
 
 valgrind (default): the module built with symbols (`cargo build --profile profiling`, default
 $CARGO_TARGET_DIR/profiling/libmod_usertrack.so), `--leak-check=full --keep-debuginfo=yes --xml=yes`.
@@ -43,6 +46,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpd_instance  # noqa: E402
+import memcheck_clickpath  # noqa: E402
 from httpd_instance import HTTPD, MODULES_DIR  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,7 +65,7 @@ HOSTS = [
     ("inherit.test", "inherited"), ("signed.test", "Apache"), ("rotated.test", "Apache"),
     ("legacy.test", "session"), ("renew.test", "Apache"), ("apacheinject.test", "Apache"),
     ("consent.test", "Apache"), ("cookieless.test", "Apache"),
-]
+] + memcheck_clickpath.HOSTS
 
 # Paths every host is asked for: plain, subrequests, internal and external redirects, refusals,
 # .htaccess sections, tracking off, another module's Set-Cookie, per-section merging.
@@ -94,6 +98,7 @@ FILES = {
     "merge/files.html": "m\n",
     "merge/locexp/x.html": "m\n",
     "shop/x.html": "shop\n",
+    **memcheck_clickpath.FILES,
 }
 
 
@@ -135,6 +140,8 @@ def make_tree(d):
         for x in files:
             if not x.endswith(".keys"):
                 os.chmod(os.path.join(root, x), 0o644)
+    for rel in memcheck_clickpath.EXECUTABLE:
+        os.chmod(os.path.join(d, "htdocs", rel), 0o755)
     os.chmod(os.path.join(d, "everyone.keys"), 0o644)
     os.chmod(d, 0o755)
 
@@ -295,7 +302,7 @@ def set_cookie_value(resp, name):
 
 
 def drive(port, timeout, quick):
-    """Send the whole mix. Returns (requests sent, Counter of statuses)."""
+    """Send the whole mix. Returns (requests sent, Counter of statuses, ClickPath checks made, the failed ones)."""
     statuses = collections.Counter()
     sent = 0
 
@@ -307,7 +314,7 @@ def drive(port, timeout, quick):
         return resp
 
     hosts = HOSTS[:4] + [h for h in HOSTS if h[0] in ("signed.test", "legacy.test", "rotated.test",
-                                                      "cookieless.test")] if quick else HOSTS
+                                                      "cookieless.test", "clickpath.test")] if quick else HOSTS
     for host, name in hosts:
         first = go(request(host))
         value = set_cookie_value(first, name)
@@ -320,7 +327,8 @@ def drive(port, timeout, quick):
                 go(request(host, path, headers=[cookie(name.encode() + b"=" + value)]))
         for _label, raw in (hostile(host, name, port)[::3] if quick else hostile(host, name, port)):
             go(raw)
-    return sent, statuses
+    clickpath_checks, clickpath_failed = memcheck_clickpath.drive(go, request)
+    return sent, statuses, clickpath_checks, clickpath_failed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,7 +441,7 @@ def main():
             with open("/proc/%d/maps" % srv.proc.pid) as f:
                 maps = f.read()
             asan_loaded = "libasan" in maps or "libclang_rt.asan" in maps
-        sent, statuses = drive(srv.port, 120, args.quick)
+        sent, statuses, clickpath_checks, clickpath_failed = drive(srv.port, 120, args.quick)
         alive = srv.proc.poll() is None
     finally:
         srv.stop(timeout=180)  # valgrind writes the leak check as httpd exits
@@ -449,7 +457,10 @@ def main():
              "| %d | %s | %s | %d | %d of %d |" % (
                  sent, ", ".join("%s: %d" % ({0: "none", 9: "HTTP/0.9"}.get(k, k), v) for k, v in sorted(statuses.items())),
                  "yes" if alive else "NO", len(crashes), len(CONFIG_ERRORS) - len(accepted), len(CONFIG_ERRORS)), ""]
-    ok = alive and not crashes and not accepted
+    lines.append("ClickPath: %d of %d checks of the answers passed (links rewritten with the right session, "
+                 "or untouched)" % (clickpath_checks - len(clickpath_failed), clickpath_checks))
+    lines += ["ClickPath check FAILED: " + what for what in clickpath_failed[:20]]
+    ok = alive and not crashes and not accepted and not clickpath_failed
     for a in accepted:
         lines.append("accepted by apache2 -t, should be refused: " + a)
     if args.asan:

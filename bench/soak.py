@@ -10,7 +10,10 @@ returning visitors' IDs minted by that server first, then wrk with bench/soak/mi
 returning, malformed and cookieless visitors, 4:4:2:2) for the MPM's share of the time, with
 `apache2 -k graceful` at every interval boundary (SOAK_GRACEFUL_EVERY seconds, default 20; at least
 two per MPM). /cookieless has CookieTracking off and CookielessTracking on (issue 14; the default
-shmcb salt cache): 8 visitors, one address, a User-Agent each.
+shmcb salt cache): 8 visitors, one address, a User-Agent each. The name-based virtual host
+clickpath.soak has ClickPath (issue 12: ClickPathSessionPrefix -S:, a max age, a crawler by
+User-Agent): of every 16 requests, 2 start a new session, 1 continues one of 32 sessions that
+server minted before the run (/-S:<ID>/cp/page.html) and 1 is a crawler.
 
 Targets, each checked per MPM and printed:
   - wrk: no socket error, no timeout, no status error; the access log: every status 2xx;
@@ -22,6 +25,10 @@ Targets, each checked per MPM and printed:
     different IDs (a phase that crossed UTC midnight would show a visitor's two days' IDs: not
     expected of a run at any other time);
   - no crash or panic in the error log (exit signal, panic, Segmentation fault, AH00052);
+  - ClickPath: every new session logged with an ID of the right shape and a valid CRC-8, none
+    minted twice across all three MPMs' logs; every continuing session logged with the ID it came with; every crawler logged
+    with the exception's name; every page's links (checked by mix.lua's response()) carry one
+    session of the right shape, the crawler's none;
   - every graceful restart done (the MPM's "graceful restart" line in the error log);
   - child RSS growth under 10%: the median VmRSS of the children just before the first graceful
     restart against the same just before the end, so both samples are of children the same time
@@ -57,6 +64,14 @@ LOCATIONS = ("/f.txt", "/signed/f.txt", "/legacy/f.txt")
 COOKIELESS_PATH = "/cookieless/f.txt"
 COOKIELESS_ID = re.compile(r"^cl-[A-Za-z0-9_-]{22}$")
 RETURNING_PER_LOCATION = 32
+CLICKPATH_HOST = "clickpath.soak"
+CLICKPATH_SESSIONS = 32
+# Six root-relative links (CP_LINKS in mix.lua); the crawler's copy is marked so response() knows it.
+CLICKPATH_PAGE = ("<html><head><title>SOAK-CP-%s</title></head><body>\n<a href=\"/cp/a.html\">a</a> "
+                  "<a href=\"/cp/b.html\">b</a>\n<a href=\"/x/c.html\">c</a> <a href=\"/\">home</a>\n"
+                  "<a href=\"/cp/d.html?q=1\">d</a> <a href=\"/cp/e/\">e</a> <a href=\"http://other.example/\">o</a>\n"
+                  "</body></html>\n")
+SESSION_IN_LINK = re.compile(r'href="/-S:([^/"]+)/')
 RSS_LIMIT = 0.10
 
 MPM_CONF = {
@@ -86,7 +101,7 @@ def _kill_wrk():
 class SoakServer(httpd_instance.Httpd):
     def __init__(self, workdir, mpm):
         self.dir = os.path.join(workdir, mpm)
-        for d in ("run", "htdocs", "htdocs/signed", "htdocs/legacy", "htdocs/cookieless"):
+        for d in ("run", "htdocs", "htdocs/signed", "htdocs/legacy", "htdocs/cookieless", "htdocs/cp"):
             os.makedirs(os.path.join(self.dir, d))
         # children run as another user when started as root without User: make the tree readable
         for root, dirs, _files in os.walk(self.dir):
@@ -97,6 +112,11 @@ class SoakServer(httpd_instance.Httpd):
             path = os.path.join(self.dir, "htdocs", loc.lstrip("/"))
             with open(path, "w") as f:
                 f.write("hello\n")
+            os.chmod(path, 0o644)
+        for name, marker in (("page.html", "PAGE"), ("crawler.html", "CRAWLER")):
+            path = os.path.join(self.dir, "htdocs/cp", name)
+            with open(path, "w") as f:
+                f.write(CLICKPATH_PAGE % marker)
             os.chmod(path, 0o644)
         key = os.path.join(self.dir, "usertrack.keys")
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # readable by root only
@@ -166,7 +186,42 @@ def harvest(port):
     return out
 
 
+def harvest_sessions(port):
+    """ClickPath sessions this server mints, taken from a new session's links."""
+    out = []
+    for _ in range(CLICKPATH_SESSIONS):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            c.request("GET", "/cp/page.html", headers={"Host": CLICKPATH_HOST, "X-Soak-Kind": "harvest"})
+            r = c.getresponse()
+            ids = set(SESSION_IN_LINK.findall(r.read().decode("latin-1")))
+        finally:
+            c.close()
+        if r.status != 200 or len(ids) != 1:
+            raise RuntimeError("harvest: %s/cp/page.html gave %d, sessions in its links %r" % (CLICKPATH_HOST, r.status, ids))
+        out.append(ids.pop())
+    return out
+
+
+def valid_session(session):
+    """Spec §3: rotated back, MACHINE ':' BODY; BODY 15 bytes whose first is the CRC-8 of the rest."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@-,"
+    if not re.fullmatch(r"[A-Za-z0-9@,-]{6}:[A-Za-z0-9@,-]{20}M", session):
+        return False
+    plain = "".join(alphabet[(alphabet.index(ch) - 13) % 65] if ch in alphabet else ch for ch in session[:-1])
+    body = base64.b64decode(plain.split(":", 1)[1].replace("@", "+").replace("-", "/") + "==")
+    crc = 0
+    for byte in body[1:]:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return len(body) == 15 and crc == body[0]
+
+
 WRK_DONE = re.compile(r"SOAK-WRK requests=(\d+) connect=(\d+) read=(\d+) write=(\d+) status=(\d+) timeout=(\d+)")
+
+
+WRK_CLICKPATH = re.compile(r"SOAK-CP pages=(\d+) crawler=(\d+) bad=(\d+) example=(.*)")
 
 
 def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minted):
@@ -181,9 +236,12 @@ def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minte
         ids_file = os.path.join(srv.dir, "returning.tsv")
         with open(ids_file, "w") as f:
             f.writelines("%s\t%s\t%s\n" % x for x in ids)
+        sessions_file = os.path.join(srv.dir, "sessions.txt")
+        with open(sessions_file, "w") as f:
+            f.writelines(s + "\n" for s in harvest_sessions(srv.port))
         log("%s: port %d, %d intervals of %.1f s, graceful restart between each" % (mpm, srv.port, n_int, interval))
         cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % int(n_int * interval + 1), "--timeout", "10s",
-               "-s", LUA, "http://127.0.0.1:%d/" % srv.port, "--", ids_file]
+               "-s", LUA, "http://127.0.0.1:%d/" % srv.port, "--", ids_file, sessions_file]
         t0 = time.monotonic()
         wrk = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         _wrk_procs.append(wrk)
@@ -214,6 +272,11 @@ def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minte
     row["wrk_socket_errors"] = sum(wr[1:4]) + wr[5]
     row["wrk_status_errors"] = wr[4]
     row["wrk_detail"] = "connect %d, read %d, write %d, timeout %d" % (wr[1], wr[2], wr[3], wr[5])
+    cp = WRK_CLICKPATH.search(out)
+    if not cp:
+        raise RuntimeError("wrk printed no ClickPath counts:\n" + out)
+    row["cp_pages"], row["cp_crawler_pages"], row["cp_bad_pages"] = (int(x) for x in cp.groups()[:3])
+    row["cp_bad_example"] = cp.group(4)
     rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     row["rps"] = float(rps.group(1)) if rps else 0.0
     check_access_log(srv.access_log, mpm, row, minted)
@@ -227,18 +290,31 @@ def run_phase(workdir, mpm, seconds, graceful_every, threads, connections, minte
 
 
 def check_access_log(path, mpm, row, minted):
-    kinds = {"new": 0, "returning": 0, "malformed": 0, "harvest": 0, "cookieless": 0}
+    kinds = {"new": 0, "returning": 0, "malformed": 0, "harvest": 0, "cookieless": 0,
+             "cp-new": 0, "cp-existing": 0, "cp-crawler": 0}
+    cp_bad, cp_sessions = 0, set()
     non2xx, dups, mismatch, unminted, count, new_lines = 0, 0, 0, 0, 0, 0
     cookieless_ids, cookieless_bad = {}, 0  # visitor -> the IDs it was logged with
     examples = []
     with open(path, "rb") as f:
         for raw in f:
-            fields = raw.decode("latin-1").rstrip("\n").split("\t", 8)
-            if len(fields) != 9:
+            fields = raw.decode("latin-1").rstrip("\n").split("\t", 9)
+            if len(fields) != 10:
                 examples.append("unparsable line: %r" % raw[:200])
                 mismatch += 1
                 continue
-            kind, expect, note, new, status, _pid, uri, set_cookie, _cookie = fields
+            kind, expect, note, new, status, _pid, uri, set_cookie, session, _cookie = fields
+            if kind.startswith("cp-"):
+                # `minted` (cookie IDs and sessions, across all MPMs' phases): no session minted twice
+                bad = {"cp-new": not valid_session(session) or session in minted,
+                       "cp-existing": session != expect, "cp-crawler": session != "crawler"}[kind]
+                if kind == "cp-new":
+                    cp_sessions.add(session)
+                    minted[session] = mpm
+                if bad:
+                    cp_bad += 1
+                    if len(examples) < 10:
+                        examples.append("%s: SESSION %r (expected %r) for %s" % (kind, session[:100], expect, uri))
             if kind == "cookieless":
                 cookieless_ids.setdefault(expect, set()).add(note)
                 if not COOKIELESS_ID.match(note) or new != "-" or set_cookie != "-":
@@ -280,7 +356,8 @@ def check_access_log(path, mpm, row, minted):
     row.update(logged=count, kinds=kinds, non2xx=non2xx, duplicates=dups, mismatches=mismatch,
                unminted=unminted, minted=new_lines, examples=examples,
                cookieless_visitors=len(cookieless_ids), cookieless_split=len(split),
-               cookieless_ids=len(owners), cookieless_shared=shared, cookieless_bad=cookieless_bad)
+               cookieless_ids=len(owners), cookieless_shared=shared, cookieless_bad=cookieless_bad,
+               cp_bad=cp_bad, cp_sessions=len(cp_sessions))
 
 
 def growth(a, b):
@@ -293,7 +370,8 @@ def fmt_pct(x):
 
 def report(rows, seconds, cmd):
     cols = ["MPM", "requests (log)", "wrk req/s", "wrk socket errors", "non-2xx", "minted", "duplicates",
-            "returning mismatches", "new unminted", "cookieless visitors / IDs", "gracefuls",
+            "returning mismatches", "new unminted", "cookieless visitors / IDs",
+            "ClickPath new / continuing / crawler", "ClickPath log / page failures", "gracefuls",
             "child RSS start / end kB", "growth",
             "parent RSS start / end kB"]
     lines = ["", "Soak: `%s`, %d s in all, module %s" % (cmd, seconds, MODULE_SO), "",
@@ -303,19 +381,22 @@ def report(rows, seconds, cmd):
         if "aborted" in r:
             lines.append("| %s | aborted |%s" % (r["mpm"], " |" * (len(cols) - 2)))
             continue
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s / %s |" % (
             r["mpm"], "{:,}".format(r["logged"]), "{:,.0f}".format(r["rps"]), r["wrk_socket_errors"],
             "%d (wrk: %d)" % (r["non2xx"], r["wrk_status_errors"]), "{:,}".format(r["minted"]), r["duplicates"],
             r["mismatches"], r["unminted"],
             "%d / %d" % (r["cookieless_visitors"], r["cookieless_ids"]),
+            " / ".join("{:,}".format(r["kinds"][k]) for k in ("cp-new", "cp-existing", "cp-crawler")),
+            "%d / %d" % (r["cp_bad"], r["cp_bad_pages"]),
             "%d/%d" % (r["restarts_logged"], r["gracefuls"]),
             "{:,.0f}".format(r["rss_start"] or 0), "{:,.0f}".format(r["rss_end"] or 0),
             fmt_pct(growth(r["rss_start"], r["rss_end"])),
             "{:,.0f}".format(r["parent_start"] or 0), "{:,.0f}".format(r["parent_end"] or 0)))
     lines.append("")
-    lines.append("Mix per MPM (new / returning / malformed / cookieless): " + "; ".join(
-        "%s %s / %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
-                                  "{:,}".format(r["kinds"]["malformed"]), "{:,}".format(r["kinds"]["cookieless"]))
+    lines.append("Mix per MPM (new / returning / malformed / cookieless / ClickPath): " + "; ".join(
+        "%s %s / %s / %s / %s / %s" % (r["mpm"], "{:,}".format(r["kinds"]["new"]), "{:,}".format(r["kinds"]["returning"]),
+                                       "{:,}".format(r["kinds"]["malformed"]), "{:,}".format(r["kinds"]["cookieless"]),
+                                       "{:,}".format(sum(r["kinds"][k] for k in ("cp-new", "cp-existing", "cp-crawler"))))
         for r in rows if "aborted" not in r))
     lines.append("")
     for r in rows:
@@ -336,6 +417,13 @@ def report(rows, seconds, cmd):
              % r["cookieless_visitors"], r["cookieless_split"] == 0 and r["cookieless_visitors"] > 0),
             ("different User-Agents, different cookieless IDs (%d IDs shared)" % r["cookieless_shared"],
              r["cookieless_shared"] == 0),
+            ("ClickPath: every new session logged with a valid ID, none twice (%s distinct); every continuing "
+             "session with its ID; every crawler as one" % "{:,}".format(r["cp_sessions"]),
+             r["cp_bad"] == 0 and all(r["kinds"][k] > 0 for k in ("cp-new", "cp-existing", "cp-crawler"))),
+            ("ClickPath: the links of each of %s pages carry one session of the right shape, of %s crawler pages none%s"
+             % ("{:,}".format(r["cp_pages"]), "{:,}".format(r["cp_crawler_pages"]),
+                " (e.g. %s)" % r["cp_bad_example"] if r["cp_bad_pages"] else ""),
+             r["cp_bad_pages"] == 0 and r["cp_pages"] > 0 and r["cp_crawler_pages"] > 0),
             ("no crash or panic in the error log", not r["crashes"]),
             ("%d graceful restarts done" % r["gracefuls"], r["restarts_logged"] == r["gracefuls"] and r["gracefuls"] >= 2),
             ("child RSS growth under 10%% (%s)" % fmt_pct(g), g is not None and g < RSS_LIMIT),

@@ -1,29 +1,35 @@
--- wrk script for `make soak` (bench/soak.py): a fixed mix of new, returning and malformed visitors.
+-- wrk script for `make soak` (bench/soak.py): a fixed mix of new, returning, malformed, cookieless and ClickPath visitors.
 --
---   wrk ... -s bench/soak/mix.lua URL -- IDS_FILE
+--   wrk ... -s bench/soak/mix.lua URL -- IDS_FILE SESSIONS_FILE
 --
 -- IDS_FILE has one returning visitor per line: "<path>\t<cookie value>\t<expected ID>", IDs the
--- server minted for soak.py before the run. Every request carries X-Soak-Kind (new, returning,
--- malformed, cookieless) and, for a returning visitor, X-Soak-Expect (the ID the access log must
--- show), for a cookieless one the visitor's number (its User-Agent), so soak.py can check each
--- logged line. Requests are built once per thread in init() and sent in a repeating order: of
--- every 12, 4 new, 4 returning, 2 malformed, 2 cookieless (/cookieless, no Cookie, one of
--- COOKIELESS_VISITORS User-Agents). Each thread starts at its own offset. All requests are byte strings written here (no wrk.format), so hostile bytes go out
+-- server minted for soak.py before the run; SESSIONS_FILE one ClickPath session a line, minted
+-- the same way. Every request carries X-Soak-Kind (new, returning, malformed, cookieless,
+-- cp-new, cp-existing, cp-crawler) and, for a returning visitor or a continuing session,
+-- X-Soak-Expect (the ID the access log must show), for a cookieless one the visitor's number (its
+-- User-Agent), so soak.py can check each logged line. Requests are built once per thread in
+-- init() and sent in a repeating order: of every 16, 4 new, 4 returning, 2 malformed, 2
+-- cookieless (/cookieless, no Cookie, one of COOKIELESS_VISITORS User-Agents), and 4 to the
+-- ClickPath host clickpath.soak: 2 new sessions, 1 continuing one (/-S:<ID>/cp/page.html), 1
+-- crawler. response() checks every ClickPath page (see check_clickpath) and done() prints the
+-- counts. Each thread starts at its own offset. All requests are byte strings written here (no wrk.format), so hostile bytes go out
 -- exactly as written. Header values never contain NUL, CR or LF (they would end the header).
 
 local paths = { "/f.txt", "/signed/f.txt", "/legacy/f.txt" }
 local COOKIELESS_VISITORS = 8
 local thread_no = 0
+local threads = {}
 local reqs = {}
 local i = 0
 
 function setup(thread)
    thread:set("thread_no", thread_no)
    thread_no = thread_no + 1
+   threads[#threads + 1] = thread
 end
 
-local function build(path, kind, cookie, expect, user_agent)
-   local s = "GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: " ..
+local function build(path, kind, cookie, expect, user_agent, host)
+   local s = "GET " .. path .. " HTTP/1.1\r\nHost: " .. (host or "127.0.0.1") .. "\r\nUser-Agent: " ..
              (user_agent or "usertrack-soak/1") .. "\r\nX-Soak-Kind: " .. kind .. "\r\n"
    if expect then s = s .. "X-Soak-Expect: " .. expect .. "\r\n" end
    if cookie then s = s .. "Cookie: " .. cookie .. "\r\n" end
@@ -65,9 +71,52 @@ local function hostile()
    }
 end
 
+-- ClickPath: every page of clickpath.soak has CP_LINKS root-relative links (soak.py writes it);
+-- with a session each must carry it: one ID, of the right shape (a 6-character machine, ':', 20
+-- characters of the rotated alphabet, the rotated ',' = 'M'). The crawler's copy has none.
+local CP_LINKS = 6
+local ID_CHAR = "[%w@,%-]"
+local ID_SHAPE = "^" .. string.rep(ID_CHAR, 6) .. ":" .. string.rep(ID_CHAR, 20) .. "M$"
+cp_pages, cp_bad, cp_crawler_pages, cp_bad_example = 0, 0, 0, ""
+
+local function check_clickpath(body)
+   if body:find("SOAK-CP-CRAWLER", 1, true) then
+      cp_crawler_pages = cp_crawler_pages + 1
+      if body:find("/-S:", 1, true) then
+         cp_bad = cp_bad + 1
+         cp_bad_example = "crawler page with a session"
+      end
+      return
+   end
+   cp_pages = cp_pages + 1
+   local n, first, ok = 0, nil, true
+   for id in body:gmatch('href="/%-S:([^/"]+)/') do
+      n = n + 1
+      first = first or id
+      ok = ok and id == first and id:match(ID_SHAPE) ~= nil
+   end
+   if not ok or n ~= CP_LINKS then
+      cp_bad = cp_bad + 1
+      cp_bad_example = string.format("%d links with a session, first %s", n, tostring(first))
+   end
+end
+
+function response(status, headers, body)
+   if body and body:find("SOAK-CP-", 1, true) then check_clickpath(body) end
+end
+
 function init(args)
    local offset = (tonumber(thread_no) or 0) * 7
-   local new, ret, mal, cl = {}, {}, {}, {}
+   local new, ret, mal, cl, cpn, cpe, cpc = {}, {}, {}, {}, {}, {}, {}
+   cpn[1] = build("/cp/page.html", "cp-new", nil, nil, nil, "clickpath.soak")
+   cpc[1] = build("/cp/crawler.html", "cp-crawler", nil, nil, "Mozilla/5.0 (compatible; usertrack-soak-crawler/1)",
+                  "clickpath.soak")
+   local sessions = assert(io.open(args[2], "r"))
+   for id in sessions:lines() do
+      cpe[#cpe + 1] = build("/-S:" .. id .. "/cp/page.html", "cp-existing", nil, id, nil, "clickpath.soak")
+   end
+   sessions:close()
+   assert(#cpe > 0, "no ClickPath sessions in " .. args[2])
    for v = 1, COOKIELESS_VISITORS do
       cl[#cl + 1] = build("/cookieless/f.txt", "cookieless", nil, tostring(v),
                           "Mozilla/5.0 (X11; Linux x86_64) usertrack-soak-cookieless/" .. v)
@@ -87,10 +136,10 @@ function init(args)
    for _, c in ipairs(hostile()) do
       for _, p in ipairs(paths) do mal[#mal + 1] = build(p, "malformed", c, nil) end
    end
-   local pattern = { new, ret, cl, new, ret, mal, new, ret, cl, new, ret, mal }
+   local pattern = { new, ret, cl, cpn, new, ret, mal, cpe, new, ret, cl, cpn, new, ret, mal, cpc }
    local next_of = {}
    -- one full round of every list: as many slots as the longest list needs
-   local rounds = math.max(#new, #ret, #mal, #cl) * 6
+   local rounds = math.max(#new, #ret, #mal, #cl, #cpe) * 8
    for r = 0, rounds - 1 do
       local list = pattern[(r % #pattern) + 1]
       local k = (next_of[list] or offset) % #list
@@ -109,4 +158,12 @@ function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format("SOAK-WRK requests=%d connect=%d read=%d write=%d status=%d timeout=%d\n",
                           summary.requests, e.connect, e.read, e.write, e.status, e.timeout))
+   local pages, bad, crawler, example = 0, 0, 0, ""
+   for _, t in ipairs(threads) do
+      pages = pages + (t:get("cp_pages") or 0)
+      bad = bad + (t:get("cp_bad") or 0)
+      crawler = crawler + (t:get("cp_crawler_pages") or 0)
+      if (t:get("cp_bad") or 0) > 0 then example = t:get("cp_bad_example") end
+   end
+   io.write(string.format("SOAK-CP pages=%d crawler=%d bad=%d example=%s\n", pages, crawler, bad, example))
 end

@@ -3,11 +3,13 @@
 //! `Location`/`Refresh` headers and, for `text/html`, drops `Content-Length` and streams the
 //! body through `core::clickpath::rewrite::body`; otherwise it removes itself.
 
+use std::cell::Cell;
 use std::ffi::{CStr, c_void};
 
 use super::super::bindings::{
     ap_add_output_filter, ap_filter_t, ap_pass_brigade, ap_remove_output_filter, apr_brigade_cleanup, apr_brigade_create,
-    apr_brigade_write, apr_bucket_brigade, apr_pool_cleanup_null, apr_pool_cleanup_register, apr_status_t, apr_table_get,
+    apr_brigade_write, apr_bucket_brigade, apr_pool_cleanup_null, apr_pool_cleanup_register, apr_read_type_e,
+    apr_status_t, apr_table_get,
     apr_table_setn, apr_table_t, apr_table_unset, request_rec,
 };
 use super::super::guard::{catching, fault_point};
@@ -24,6 +26,10 @@ use crate::core::clickpath::rewrite::{RewriteContext, SessionKind, is_html};
 use crate::core::clickpath::translate::FilterMode;
 
 pub const FILTER_NAME: &CStr = c"CLICKPATH";
+/// Rewritten output held before it is passed on: what bounds the filter's memory (with the
+/// rewriter's held-back piece) however long the body, when a whole file or CGI output comes as
+/// one brigade.
+const PASS_AT: usize = 64 * 1024;
 
 /// The filter's state for one response, in the request pool (dropped by a pool cleanup).
 struct BodyState {
@@ -149,15 +155,28 @@ unsafe fn rewrite_headers(r: *mut request_rec, ready: &ReadyClickPath, context: 
     }
 }
 
+/// Passes `out` to the next filter and empties it.
+unsafe fn pass_on(f: *mut ap_filter_t, out: *mut apr_bucket_brigade) -> apr_status_t {
+    unsafe {
+        let status = ap_pass_brigade((*f).next, out);
+        apr_brigade_cleanup(out.cast());
+        status
+    }
+}
+
 /// Feeds the brigade's data to the rewriter and passes on what it emits, with the metadata
-/// buckets (FLUSH, EOS) in place.
+/// buckets (FLUSH, EOS) in place. What it emits goes on every `PASS_AT` bytes, and with a FLUSH
+/// whenever the source has nothing ready (a CGI that pauses), as httpd's own filters do: a
+/// brigade with a whole file or a CGI's whole output is not held until its end.
 unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_bucket_brigade) -> apr_status_t {
     unsafe {
         let BodyStage::Streaming(rewriter) = &mut state.stage else { return ap_pass_brigade((*f).next, brigade) };
         let out = state.out;
         let mut reached_end = false;
+        let held = Cell::new(0usize);
         let mut emit = |bytes: &[u8]| {
             apr_brigade_write(out, None, std::ptr::null_mut(), bytes.as_ptr().cast(), bytes.len());
+            held.set(held.get() + bytes.len());
         };
         let mut bucket = brigade::first(brigade);
         while bucket != brigade::sentinel(brigade) {
@@ -170,15 +189,36 @@ unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_b
             } else if brigade::is_metadata(bucket) {
                 brigade::move_to_tail(bucket, out);
             } else {
-                match brigade::read(bucket) {
+                let data = match brigade::read(bucket, apr_read_type_e::APR_NONBLOCK_READ) {
+                    Err(status) if status == libc::EAGAIN => {
+                        brigade::append_flush(out);
+                        held.set(0);
+                        let status = pass_on(f, out);
+                        if status != 0 {
+                            return status;
+                        }
+                        brigade::read(bucket, apr_read_type_e::APR_BLOCK_READ)
+                    }
+                    other => other,
+                };
+                match data {
                     Ok(data) => rewriter.feed(data, &mut emit),
                     Err(status) => return status,
                 }
                 // Reading a pipe, socket or large file bucket morphs it into the bytes read and
                 // links a new bucket with the rest right after it: that one is next, not the
                 // bucket that followed before the read (a CGI's output would end after its
-                // first read, and EOS gave it a Content-Length of that much).
+                // first read, and EOS gave it a Content-Length of that much). The bucket read is
+                // fed, so it goes now, not with the brigade.
                 following = brigade::next(bucket);
+                brigade::delete(bucket);
+                if held.get() >= PASS_AT {
+                    held.set(0);
+                    let status = pass_on(f, out);
+                    if status != 0 {
+                        return status;
+                    }
+                }
             }
             bucket = following;
         }
@@ -186,8 +226,6 @@ unsafe fn stream(f: *mut ap_filter_t, state: &mut BodyState, brigade: *mut apr_b
             state.stage = BodyStage::Ended;
         }
         apr_brigade_cleanup(brigade.cast());
-        let status = ap_pass_brigade((*f).next, out);
-        apr_brigade_cleanup(out.cast());
-        status
+        pass_on(f, out)
     }
 }
