@@ -107,7 +107,9 @@ const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 
 /// 16 bytes in base64url without padding: 21 characters of 6 bits, then the last 2 bits
 /// followed by four zero bits. A shift of one 128-bit number per character (unrolled; measured
-/// a little cheaper than 3-byte groups), no general encoder's machinery.
+/// a little cheaper than 3-byte groups). Not the `base64` crate's `URL_SAFE_NO_PAD.encode_slice`
+/// that `signing.rs` uses: on this per-request path it measured 124 instructions more (the
+/// cookieless bench row, one layout: 2,658 with this, 2,782 with the crate).
 fn base64url_128(bytes: [u8; 16], out: &mut [u8; ENCODED_LEN]) {
     let value = u128::from_be_bytes(bytes);
     for (index, character) in out[..ENCODED_LEN - 1].iter_mut().enumerate() {

@@ -10,7 +10,7 @@
 //! on the same pattern.
 
 use super::byte_positions::first_of;
-use super::tag_start::is_pcre_space;
+use crate::core::clickpath::perl_text::{is_space, is_word, run_len};
 use super::{RewriteContext, SessionKind};
 
 /// Pattern A's answer at a tag start, when it is certain.
@@ -23,15 +23,8 @@ pub enum Shortcut {
     Unsure,
 }
 
-fn is_word(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
-}
-
-fn skip_spaces(text: &[u8], mut at: usize) -> usize {
-    while text.get(at).is_some_and(|&byte| is_pcre_space(byte)) {
-        at += 1;
-    }
-    at
+fn skip_spaces(text: &[u8], at: usize) -> usize {
+    at + text.get(at..).map_or(0, |rest| run_len(rest, is_space))
 }
 
 fn starts_caseless(text: &[u8], at: usize, literal: &[u8]) -> bool {
@@ -80,14 +73,14 @@ pub fn anchor_at(text: &[u8], start: usize, context: &RewriteContext) -> Shortcu
 /// gap begins.
 fn gap_start(text: &[u8], start: usize) -> Option<usize> {
     // `<a ` then no other space: the common spelling, without the general walk.
-    if text.get(start + 1).is_some_and(|&byte| byte | 0x20 == b'a') && text.get(start + 2) == Some(&b' ') && text.get(start + 3).is_some_and(|&byte| !is_pcre_space(byte)) {
+    if text.get(start + 1).is_some_and(|&byte| byte | 0x20 == b'a') && text.get(start + 2) == Some(&b' ') && text.get(start + 3).is_some_and(|&byte| !is_space(byte)) {
         return Some(start + 3);
     }
     let mut at = skip_spaces(text, start + 1) + 1;
-    if starts_caseless(text, at, b"rea") && text.get(at + 3).is_some_and(|&byte| is_pcre_space(byte)) {
+    if starts_caseless(text, at, b"rea") && text.get(at + 3).is_some_and(|&byte| is_space(byte)) {
         at += 3;
     }
-    text.get(at).is_some_and(|&byte| is_pcre_space(byte)).then(|| skip_spaces(text, at))
+    text.get(at).is_some_and(|&byte| is_space(byte)).then(|| skip_spaces(text, at))
 }
 
 /// `\bhref\s*=\s*(["'])(?:https?://HOST)?(?:/+P[^/]+)?VALUE` at the `h` at `h`.
@@ -182,7 +175,7 @@ fn value_end(text: &[u8], at: usize, quote: u8, session: SessionKind) -> Option<
     match session {
         SessionKind::Existing if rest.first() != Some(&b'/') => return None,
         SessionKind::New { .. } => {
-            let word = rest.iter().take_while(|&&byte| is_word(byte)).count();
+            let word = run_len(rest, is_word);
             if rest.first() == Some(&b'#') || (word > 0 && rest.get(word) == Some(&b':')) {
                 return None;
             }

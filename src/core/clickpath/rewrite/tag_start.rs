@@ -7,6 +7,9 @@
 //! The test here must never be stricter than the patterns (a missed start would be a missed
 //! link); being looser only costs a failed anchored match.
 
+// PCRE2's `\s` without Unicode properties is Perl's: space, `\t`, `\n`, `\v`, `\f`, `\r`.
+use crate::core::clickpath::perl_text::{is_space, run_len};
+
 /// The tag a pattern is about, in the order the patterns are applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TagKind {
@@ -26,16 +29,9 @@ impl TagKind {
     }
 }
 
-/// PCRE2's `\s` without Unicode properties: space, `\t`, `\n`, `\v`, `\f`, `\r` (a bit
-/// mask: this runs for every byte the rewriter looks at).
-pub fn is_pcre_space(byte: u8) -> bool {
-    const SPACES: u64 = 1 << b' ' | 1 << b'\t' | 1 << b'\n' | 1 << 0x0b | 1 << 0x0c | 1 << b'\r';
-    byte <= b' ' && SPACES & (1 << byte) != 0
-}
-
 /// `name` (lower case), case-insensitively, at the start of `text`, followed by a space.
 fn is_name_then_space(text: &[u8], name: &[u8]) -> bool {
-    text.len() > name.len() && text[..name.len()].eq_ignore_ascii_case(name) && is_pcre_space(text[name.len()])
+    text.len() > name.len() && text[..name.len()].eq_ignore_ascii_case(name) && is_space(text[name.len()])
 }
 
 /// The kind of tag a pattern could match at `text[0]`, which is a `<`.
@@ -43,10 +39,10 @@ fn is_name_then_space(text: &[u8], name: &[u8]) -> bool {
 pub fn tag_kind(text: &[u8]) -> Option<TagKind> {
     // Most tags of a page (`</…`, `<p`, `<div`) are told apart by their first byte.
     let first = *text.get(1)?;
-    if !is_pcre_space(first) && !matches!(first | 0x20, b'a' | b'm' | b'f' | b'i') {
+    if !is_space(first) && !matches!(first | 0x20, b'a' | b'm' | b'f' | b'i') {
         return None;
     }
-    let blanks = text[1..].iter().take_while(|&&byte| is_pcre_space(byte)).count();
+    let blanks = run_len(&text[1..], is_space);
     let name = &text[1 + blanks..];
     match name.first()?.to_ascii_lowercase() {
         b'a' if is_name_then_space(name, b"a") || is_name_then_space(name, b"area") => Some(TagKind::Anchor),
